@@ -1,0 +1,39 @@
+// One error type with a stable code: the same code names a cause in a dead-letter header,
+// a log line and a metric label, so operators can join them.
+
+export const ErrorCodes = {
+  // Input that can never be scored: goes to the dead-letter topic.
+  BAD_MAGIC_BYTE: 'FRAUD_BAD_MAGIC_BYTE',
+  UNKNOWN_SCHEMA_ID: 'FRAUD_UNKNOWN_SCHEMA_ID',
+  TRUNCATED_RECORD: 'FRAUD_TRUNCATED_RECORD',
+  UNDECODABLE_RECORD: 'FRAUD_UNDECODABLE_RECORD',
+  EMPTY_RECORD: 'FRAUD_EMPTY_RECORD',
+  INVALID_FIELD: 'FRAUD_INVALID_FIELD',
+  EVENT_TIME_OUT_OF_RANGE: 'FRAUD_EVENT_TIME_OUT_OF_RANGE',
+  // Degradations: the record is still decided, marked degraded with this cause.
+  FEATURES_UNAVAILABLE: 'FRAUD_FEATURES_UNAVAILABLE',
+  MODEL_DEADLINE_EXCEEDED: 'FRAUD_MODEL_DEADLINE_EXCEEDED',
+  MODEL_FAILED: 'FRAUD_MODEL_FAILED',
+  // Operator errors.
+  INVALID_CONFIG: 'FRAUD_INVALID_CONFIG',
+  INVALID_MODEL: 'FRAUD_INVALID_MODEL',
+  STACK_UNAVAILABLE: 'FRAUD_STACK_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class FraudError extends Error {
+  readonly code: ErrorCode;
+  readonly canRetry: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; canRetry?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FraudError';
+    this.code = code;
+    this.canRetry = options?.canRetry ?? false;
+  }
+}
+
+export function errorCodeOf(err: unknown, fallback: ErrorCode): ErrorCode {
+  return err instanceof FraudError ? err.code : fallback;
+}

@@ -35,7 +35,7 @@ export interface Decision {
   challenger_score: number | null;
   degraded: boolean;
   degraded_cause: string | null;
-  features: ArrayLike<number>;
+  features: number[];
   latency_us: number;
   scored_at: number;
 }

@@ -1,0 +1,169 @@
+import avro from 'avsc';
+import { ErrorCodes, FraudError } from '../errors.js';
+import type { Transaction } from '../types.js';
+import { FRAME_HEADER_BYTES, MAGIC_BYTE } from './framing.js';
+import { type AvroType, loadSchema, transactionType } from './schemas.js';
+
+export type WireFormat = 'confluent' | 'plain' | 'auto';
+
+export interface DecoderOptions {
+  wireFormat: WireFormat;
+  /** Registry schema id → .avsc path of the writer schema for that id. */
+  writerSchemas: ReadonlyMap<number, string>;
+  /** A transaction older than the newest accepted event time minus this is "absurdly far from the stream". */
+  maxEventTimeSkewMs: number;
+  /** Event times before this are absurd whatever the stream (default 2000-01-01). */
+  minEventTimeMs: number;
+  /** Event times this far past the wall clock are absurd. */
+  maxFutureMs: number;
+  /** Larger amounts (minor units) are absurd. */
+  maxAmountMinor: number;
+}
+
+export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
+  wireFormat: 'auto',
+  writerSchemas: new Map([
+    [1, 'schemas/history/transaction.v1.avsc'],
+    [2, 'schemas/transaction.avsc'],
+  ]),
+  maxEventTimeSkewMs: 30 * 86_400_000,
+  minEventTimeMs: Date.UTC(2000, 0, 1),
+  maxFutureMs: 86_400_000,
+  maxAmountMinor: 100_000_000_000,
+};
+
+const ID_MAX_LENGTH = 128;
+const CURRENCY = /^[A-Z]{3}$/;
+
+interface Reader {
+  type: AvroType;
+  resolver: avro.Resolver | undefined;
+}
+
+/**
+ * Turns raw record bytes into a validated Transaction, or throws a FraudError whose code says why
+ * (the caller dead-letters the record with that code). Writer schemas are compiled and resolved
+ * against the reader schema once, at construction.
+ */
+export class TransactionDecoder {
+  private readonly readers = new Map<number, Reader>();
+  private readonly plain: Reader;
+  private readonly opts: DecoderOptions;
+  /** Newest accepted event time per partition key; the stream's clock for the skew check. */
+  private readonly watermarks = new Map<string, number>();
+
+  constructor(opts: Partial<DecoderOptions> = {}) {
+    this.opts = { ...DEFAULT_DECODER_OPTIONS, ...opts };
+    const reader = transactionType();
+    this.plain = { type: reader, resolver: undefined };
+    for (const [id, path] of this.opts.writerSchemas) {
+      const writer = loadSchema(path);
+      this.readers.set(id, {
+        type: reader,
+        resolver: writer.equals(reader) ? undefined : reader.createResolver(writer),
+      });
+    }
+  }
+
+  /** `stream` identifies the ordered stream the record came from (topic/partition) for the skew check. */
+  decode(value: Buffer | null, stream: string): Transaction {
+    if (value === null || value.length === 0) {
+      throw new FraudError(ErrorCodes.EMPTY_RECORD, 'record has no value (tombstone or empty message)');
+    }
+    let reader = this.plain;
+    let start = 0;
+    const framed = this.opts.wireFormat === 'confluent' || (this.opts.wireFormat === 'auto' && value[0] === MAGIC_BYTE);
+    if (framed) {
+      if (value[0] !== MAGIC_BYTE) {
+        throw new FraudError(
+          ErrorCodes.BAD_MAGIC_BYTE,
+          `expected Confluent magic byte 0, got ${value[0]} (is the producer writing plain Avro? set wire format to plain)`,
+        );
+      }
+      if (value.length < FRAME_HEADER_BYTES) {
+        throw new FraudError(ErrorCodes.TRUNCATED_RECORD, `framed record of ${value.length} bytes has no schema id`);
+      }
+      const id = value.readUInt32BE(1);
+      const found = this.readers.get(id);
+      if (found === undefined) {
+        throw new FraudError(
+          ErrorCodes.UNKNOWN_SCHEMA_ID,
+          `schema id ${id} is not registered (known: ${[...this.readers.keys()].join(', ')})`,
+        );
+      }
+      reader = found;
+      start = FRAME_HEADER_BYTES;
+    }
+    let tx: Transaction;
+    let end: number;
+    try {
+      const res = reader.type.decode(value, start, reader.resolver);
+      tx = res.value as Transaction;
+      end = res.offset;
+    } catch (err) {
+      throw new FraudError(ErrorCodes.UNDECODABLE_RECORD, `Avro body does not decode: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (end < 0) {
+      throw new FraudError(ErrorCodes.TRUNCATED_RECORD, `Avro body ends early (${value.length} bytes)`);
+    }
+    if (end !== value.length) {
+      throw new FraudError(
+        ErrorCodes.UNDECODABLE_RECORD,
+        `${value.length - end} trailing bytes after the Avro body (wrong schema id or wire format?)`,
+      );
+    }
+    this.validate(tx, stream);
+    return tx;
+  }
+
+  /** Contract checks that Avro types cannot express. Exposed for sources that do not decode Avro. */
+  validate(tx: Transaction, stream: string): void {
+    checkId(tx.transaction_id, 'transaction_id');
+    checkId(tx.customer_id, 'customer_id');
+    checkId(tx.terminal_id, 'terminal_id');
+    const amount = tx.amount_minor;
+    if (!Number.isSafeInteger(amount)) {
+      invalid(`amount_minor must be a whole number of minor units, got ${amount}`);
+    }
+    if (amount < 0) invalid(`amount_minor must not be negative, got ${amount}`);
+    if (amount > this.opts.maxAmountMinor) {
+      invalid(`amount_minor ${amount} is above the plausible maximum ${this.opts.maxAmountMinor}`);
+    }
+    if (typeof tx.currency !== 'string' || !CURRENCY.test(tx.currency)) {
+      invalid(`currency must be an ISO 4217 code like EUR, got ${JSON.stringify(tx.currency)}`);
+    }
+    const t = tx.event_time;
+    if (!Number.isSafeInteger(t)) invalid(`event_time must be epoch milliseconds, got ${t}`);
+    if (t < this.opts.minEventTimeMs || t > Date.now() + this.opts.maxFutureMs) {
+      throw new FraudError(
+        ErrorCodes.EVENT_TIME_OUT_OF_RANGE,
+        `event_time ${t} (${safeIso(t)}) is outside the plausible range`,
+      );
+    }
+    const mark = this.watermarks.get(stream);
+    if (mark === undefined || t > mark) {
+      this.watermarks.set(stream, t);
+    } else if (mark - t > this.opts.maxEventTimeSkewMs) {
+      throw new FraudError(
+        ErrorCodes.EVENT_TIME_OUT_OF_RANGE,
+        `event_time ${safeIso(t)} is ${Math.round((mark - t) / 3_600_000)} h older than the stream (${safeIso(mark)})`,
+      );
+    }
+  }
+}
+
+function checkId(v: unknown, field: string): void {
+  if (typeof v !== 'string' || v.length === 0) invalid(`${field} must be a non-empty string`);
+  if ((v as string).length > ID_MAX_LENGTH) invalid(`${field} is longer than ${ID_MAX_LENGTH} characters`);
+}
+
+function invalid(message: string): never {
+  throw new FraudError(ErrorCodes.INVALID_FIELD, message);
+}
+
+function safeIso(t: number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+}

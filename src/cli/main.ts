@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { FraudError } from '../errors.js';
+import { fromRoot } from '../package-root.js';
+import { runCommand } from './run.js';
+
+interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'score transactions (embedded by default; Kafka + Redis when configured)', run: runCommand },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'fraudscore: real-time fraud scoring of card transactions from Kafka.',
+    '',
+    'Usage: fraudscore <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `fraudscore <command> --help` for the options of a command.',
+    'Every option can also be set by an environment variable (shown in the command help).',
+  ].join('\n');
+}
+
+/** Returns the process exit code: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')).version);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (cmd === undefined) {
+    console.error(`fraudscore: unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof FraudError) {
+      console.error(`fraudscore ${name}: ${err.message} [${err.code}]`);
+      return err.code === 'FRAUD_INVALID_CONFIG' ? 2 : 1;
+    }
+    console.error(`fraudscore ${name}: unexpected error:`, err);
+    return 1;
+  }
+}

@@ -1,0 +1,147 @@
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { decisionEncoder, type Encoder } from '../avro/encoders.js';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import type { DeadLetter, OutputBatch, Position, Sink } from '../pipeline/sink.js';
+import type { Decision } from '../types.js';
+
+const log = logger('kafka-sink');
+
+/** Header names of a dead-letter record; values are UTF-8 strings. */
+export const DLQ_HEADERS = {
+  code: 'fraudscore.error.code',
+  message: 'fraudscore.error.message',
+  topic: 'fraudscore.source.topic',
+  partition: 'fraudscore.source.partition',
+  offset: 'fraudscore.source.offset',
+  failedAt: 'fraudscore.failed.at',
+} as const;
+
+export interface KafkaSinkOptions {
+  decisionsTopic: string;
+  dlqTopic: string;
+  groupId: string;
+  delivery: 'exactly-once' | 'at-least-once';
+  /** Stable per instance so a restarted scorer fences its own zombie transaction at once. */
+  transactionalId: string;
+  /** Schema id for Confluent framing of decisions; null writes plain Avro. */
+  decisionSchemaId: number | null;
+}
+
+/** How the sink learns whether it may still commit for a partition, and commits when not transactional. */
+export interface OffsetOwner {
+  owns(positions: readonly Position[]): boolean;
+  commit(positions: readonly Position[]): Promise<void>;
+}
+
+/**
+ * Decisions and dead letters to Kafka. exactly-once: one transaction per micro-batch holds its
+ * decisions, its dead letters and its input offsets (sendOffsets), so a read_committed reader sees each
+ * decision once whatever crashes. at-least-once: idempotent produce with acks=all, then commit.
+ */
+export class KafkaSink implements Sink {
+  private readonly producer: Producer;
+  private readonly encoder: Encoder<Decision>;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: KafkaSinkOptions,
+    private readonly owner: OffsetOwner,
+  ) {
+    const exactlyOnce = opts.delivery === 'exactly-once';
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: exactlyOnce ? 1 : 5,
+      transactionalId: exactlyOnce ? opts.transactionalId : undefined,
+      transactionTimeout: 30_000,
+      allowAutoTopicCreation: false,
+    });
+    this.encoder = decisionEncoder(opts.decisionSchemaId);
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async write(batch: OutputBatch): Promise<void> {
+    const topicMessages = this.messages(batch);
+    if (this.opts.delivery === 'at-least-once') {
+      if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
+      await this.owner.commit(batch.positions);
+      return;
+    }
+    const tx = await this.producer.transaction();
+    try {
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      if (batch.positions.length > 0) {
+        if (!this.owner.owns(batch.positions)) {
+          throw new FraudError(
+            ErrorCodes.PARTITIONS_REVOKED,
+            'partitions were revoked while the batch was in flight: aborting its transaction',
+            { canRetry: true },
+          );
+        }
+        await tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: byTopic(batch.positions) });
+      }
+      await tx.commit();
+    } catch (err) {
+      try {
+        await tx.abort();
+      } catch (abortErr) {
+        log.warn('transaction abort failed (the broker aborts it on timeout or when fenced)', { err: abortErr });
+      }
+      throw err;
+    }
+  }
+
+  private messages(batch: OutputBatch): TopicMessages[] {
+    const out: TopicMessages[] = [];
+    if (batch.decisions.length > 0) {
+      const messages: Message[] = new Array(batch.decisions.length);
+      for (let i = 0; i < batch.decisions.length; i++) {
+        const d = batch.decisions[i];
+        messages[i] = { key: d.transaction_id, value: this.encoder.encode(d) };
+      }
+      out.push({ topic: this.opts.decisionsTopic, messages });
+    }
+    if (batch.deadLetters.length > 0) {
+      out.push({ topic: this.opts.dlqTopic, messages: batch.deadLetters.map(deadLetterMessage) });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+    this.connected = false;
+  }
+}
+
+export function deadLetterMessage(d: DeadLetter): Message {
+  return {
+    key: d.record.key,
+    value: d.record.value,
+    headers: {
+      [DLQ_HEADERS.code]: d.code,
+      [DLQ_HEADERS.message]: d.message,
+      [DLQ_HEADERS.topic]: d.record.topic,
+      [DLQ_HEADERS.partition]: String(d.record.partition),
+      [DLQ_HEADERS.offset]: d.record.offset,
+      [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+    },
+  };
+}
+
+function byTopic(positions: readonly Position[]): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const m = new Map<string, { partition: number; offset: string }[]>();
+  for (const p of positions) {
+    let list = m.get(p.topic);
+    if (list === undefined) {
+      list = [];
+      m.set(p.topic, list);
+    }
+    list.push({ partition: p.partition, offset: p.offset });
+  }
+  return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+}

@@ -1,0 +1,149 @@
+import { performance } from 'node:perf_hooks';
+import type { Consumer, Kafka } from 'kafkajs';
+import { logger } from '../log/logger.js';
+import type { Position } from '../pipeline/sink.js';
+import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
+
+const log = logger('kafka-source');
+
+export interface KafkaSourceOptions {
+  topic: string;
+  groupId: string;
+  /** Partitions handed to the processor at once; their records share micro-batches. */
+  partitionsConcurrently: number;
+  /** Above this many records in flight every partition is paused; resumed below half of it. */
+  maxInFlight: number;
+  /** exactly-once reads only committed input (a transactional producer upstream may abort). */
+  readCommitted: boolean;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  fromBeginning?: boolean;
+}
+
+/**
+ * Transactions from a Kafka consumer group. Offsets are never auto-committed: the sink commits a
+ * micro-batch's positions only once its decisions are durable (at-least-once), or inside the same
+ * transaction (exactly-once).
+ */
+export class KafkaSource implements Source {
+  readonly consumer: Consumer;
+  private readonly assigned = new Set<string>();
+  private generation = 0;
+  private paused = false;
+  private stopping = false;
+  private ended: (() => void) | undefined;
+  private lastHeartbeat = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: KafkaSourceOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: 100,
+      readUncommitted: !opts.readCommitted,
+      retry: { retries: 10 },
+    });
+    const ev = this.consumer.events;
+    this.consumer.on(ev.REBALANCING, () => {
+      // Until the new assignment arrives nothing is ours: an exactly-once commit must not happen.
+      this.generation++;
+      this.assigned.clear();
+    });
+    this.consumer.on(ev.GROUP_JOIN, (e) => {
+      this.generation++;
+      this.assigned.clear();
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const p of partitions) this.assigned.add(`${topic}/${p}`);
+      }
+      log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
+    });
+    this.consumer.on(ev.HEARTBEAT, () => {
+      this.lastHeartbeat = Date.now();
+    });
+    this.consumer.on(ev.CRASH, (e) => {
+      log.error('consumer crashed; kafkajs restarts it', { err: e.payload.error, restart: e.payload.restart });
+    });
+  }
+
+  get assignment(): readonly string[] {
+    return [...this.assigned];
+  }
+
+  /** True while every position's partition is still assigned to this member (exactly-once guard). */
+  owns(positions: readonly Position[]): boolean {
+    if (this.stopping && this.assigned.size === 0) return false;
+    for (const p of positions) if (!this.assigned.has(`${p.topic}/${p.partition}`)) return false;
+    return true;
+  }
+
+  async run(handler: RecordHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    const done = new Promise<void>((resolve) => {
+      this.ended = resolve;
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const arrivedAt = performance.now();
+        const records: SourceRecord[] = new Array(batch.messages.length);
+        for (let i = 0; i < batch.messages.length; i++) {
+          const m = batch.messages[i];
+          records[i] = {
+            key: m.key,
+            value: m.value,
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            arrivedAt,
+          };
+        }
+        // A rejection makes kafkajs retry the batch from its first offset; the sink aborted its
+        // transaction (exactly-once) or will re-produce (at-least-once), so nothing is lost.
+        await handler(records);
+        await heartbeat();
+      },
+    });
+    return done;
+  }
+
+  /** Pauses every assigned partition while the processor is saturated. */
+  backpressure(inFlight: number): void {
+    if (!this.paused && inFlight > this.opts.maxInFlight) {
+      this.paused = true;
+      this.consumer.pause([{ topic: this.opts.topic }]);
+      log.debug('paused: in-flight above limit', { inFlight });
+    } else if (this.paused && inFlight < this.opts.maxInFlight / 2) {
+      this.paused = false;
+      this.consumer.resume([{ topic: this.opts.topic }]);
+    }
+  }
+
+  /** At-least-once commit, after the sink's acknowledgement. */
+  async commit(positions: readonly Position[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.consumer.commitOffsets(positions.map((p) => ({ ...p })));
+  }
+
+  /** Finishes the in-flight batch (kafkajs waits for eachBatch), leaves the group, disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      this.ended?.();
+    }
+  }
+
+  get millisSinceHeartbeat(): number {
+    return this.lastHeartbeat === 0 ? 0 : Date.now() - this.lastHeartbeat;
+  }
+}

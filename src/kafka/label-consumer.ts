@@ -1,0 +1,67 @@
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { FRAME_HEADER_BYTES, MAGIC_BYTE } from '../avro/framing.js';
+import { labelType } from '../avro/schemas.js';
+import { ErrorCodes } from '../errors.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import { logger } from '../log/logger.js';
+import type { Metrics } from '../monitoring/metrics.js';
+import type { Label } from '../types.js';
+import { deadLetterMessage } from './kafka-sink.js';
+
+const log = logger('labels');
+
+/**
+ * Fraud reports from the labels topic into the feature store's terminal windows. Applying a label is
+ * idempotent, so at-least-once is exact here; undecodable labels go to the dead-letter topic.
+ */
+export class LabelConsumer {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly type = labelType();
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: { topic: string; groupId: string; dlqTopic: string },
+    private readonly store: FeatureStore,
+    private readonly metrics: Metrics,
+  ) {
+    this.consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 250 });
+    this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.consumer.connect(), this.producer.connect()]);
+    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachBatch: async ({ batch }) => {
+        const labels: Label[] = [];
+        const bad = [];
+        for (const m of batch.messages) {
+          try {
+            const v = m.value;
+            if (v === null || v.length === 0) throw new Error('label has no value');
+            const start = v[0] === MAGIC_BYTE ? FRAME_HEADER_BYTES : 0;
+            labels.push(this.type.fromBuffer(start === 0 ? v : v.subarray(start)) as Label);
+          } catch (err) {
+            const code = ErrorCodes.UNDECODABLE_RECORD;
+            this.metrics.deadLetter(code);
+            bad.push(
+              deadLetterMessage({
+                record: { key: m.key, value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset, arrivedAt: 0 },
+                code,
+                message: `label does not decode: ${(err as Error).message}`,
+              }),
+            );
+          }
+        }
+        if (bad.length > 0) await this.producer.send({ topic: this.opts.dlqTopic, messages: bad, acks: -1 });
+        if (labels.length > 0) await this.store.applyLabels(labels);
+      },
+    });
+    log.info('consuming labels', { topic: this.opts.topic, groupId: this.opts.groupId });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+  }
+}

@@ -1,0 +1,186 @@
+import { performance } from 'node:perf_hooks';
+import type { TransactionDecoder } from '../avro/transaction-decoder.js';
+import { ErrorCodes, errorCodeOf } from '../errors.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import { N_FEATURES } from '../features/feature-names.js';
+import type { Metrics } from '../monitoring/metrics.js';
+import type { Policy } from '../policy/policy.js';
+import type { Decision, Transaction } from '../types.js';
+import { MicroBatcher } from './micro-batcher.js';
+import type { DeadLetter, Position, Sink } from './sink.js';
+import type { SourceRecord } from './source.js';
+import type { RunStats } from './stats.js';
+
+/** The outcome of scoring one micro-batch with whatever model is current. */
+export interface ScoreOutcome {
+  name: string;
+  version: string;
+  policy: Policy;
+  /** null, or the degradation cause when the fallback scored the batch. */
+  cause: string | null;
+}
+
+/** The champion as the processor sees it: one call per micro-batch, never rejects. */
+export interface ChampionHandle {
+  score(input: Float32Array, n: number, out: Float32Array): Promise<ScoreOutcome>;
+}
+
+/** A shadow model: its score is recorded, it never decides. Resolves false when it could not score. */
+export interface ChallengerHandle {
+  score(input: Float32Array, n: number, out: Float32Array): Promise<boolean>;
+}
+
+export interface ProcessorOptions {
+  maxBatch: number;
+  maxWaitMs: number;
+}
+
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
+/**
+ * The pipeline core: decode → features → score → policy → sink, one micro-batch at a time.
+ * It knows only the seams (FeatureStore, ChampionHandle, Sink), never Kafka or Redis.
+ */
+export class Processor {
+  private readonly batcher: MicroBatcher;
+  // Reused every batch: the hot path allocates only the decision objects it hands to the sink.
+  private readonly txs: Transaction[];
+  private readonly records: SourceRecord[];
+  private readonly features: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly challengerScores: Float32Array;
+  private readonly streamKeys = new Map<string, string>();
+
+  constructor(
+    private readonly decoder: TransactionDecoder,
+    private readonly store: FeatureStore,
+    private readonly champion: ChampionHandle,
+    private readonly sink: Sink,
+    private readonly metrics: Metrics,
+    private readonly stats: RunStats,
+    private readonly opts: ProcessorOptions,
+    private readonly challenger?: ChallengerHandle,
+  ) {
+    this.batcher = new MicroBatcher((batch) => this.processBatch(batch), opts.maxBatch, opts.maxWaitMs);
+    this.txs = new Array(opts.maxBatch);
+    this.records = new Array(opts.maxBatch);
+    this.features = new Float32Array(opts.maxBatch * N_FEATURES);
+    this.scores = new Float32Array(opts.maxBatch);
+    this.challengerScores = new Float32Array(opts.maxBatch);
+  }
+
+  /** The RecordHandler a Source calls. */
+  readonly handle = (records: SourceRecord[]): Promise<void> => {
+    this.metrics.recordsIn.inc(records.length);
+    this.stats.recordsIn += records.length;
+    return this.batcher.submit(records);
+  };
+
+  get inFlight(): number {
+    return this.batcher.inFlight;
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  private streamKey(r: SourceRecord): string {
+    const k = `${r.topic}/${r.partition}`;
+    let s = this.streamKeys.get(k);
+    if (s === undefined) {
+      s = k;
+      this.streamKeys.set(k, s);
+    }
+    return s;
+  }
+
+  private async processBatch(batch: SourceRecord[]): Promise<void> {
+    const m = this.metrics;
+    const t0 = performance.now();
+    const deadLetters: DeadLetter[] = [];
+    // Last offset seen per partition; records of one partition arrive in offset order.
+    const last = new Map<string, SourceRecord>();
+    let n = 0;
+    for (const r of batch) {
+      const key = this.streamKey(r);
+      last.set(key, r);
+      try {
+        this.txs[n] = this.decoder.decode(r.value, key);
+        this.records[n] = r;
+        n++;
+      } catch (err) {
+        const code = errorCodeOf(err, ErrorCodes.UNDECODABLE_RECORD);
+        deadLetters.push({ record: r, code, message: (err as Error).message });
+        m.deadLetter(code);
+      }
+    }
+    const t1 = performance.now();
+    m.stage.decode.observe((t1 - t0) / 1000);
+
+    const decisions: Decision[] = new Array(n);
+    if (n > 0) {
+      const featureCause = await this.store.enrich(this.txs, n, this.features);
+      const t2 = performance.now();
+      m.stage.features.observe((t2 - t1) / 1000);
+
+      const [outcome, challenged] = await Promise.all([
+        this.champion.score(this.features, n, this.scores),
+        this.challenger ? this.challenger.score(this.features, n, this.challengerScores) : Promise.resolve(false),
+      ]);
+      const t3 = performance.now();
+      m.stage.inference.observe((t3 - t2) / 1000);
+      m.batchSize.observe(n);
+
+      const cause = featureCause ?? outcome.cause;
+      const policy = outcome.policy;
+      const scoredAt = Date.now();
+      for (let i = 0; i < n; i++) {
+        const tx = this.txs[i];
+        const off = i * N_FEATURES;
+        const score = this.scores[i];
+        const verdict = policy.decide(score, this.features, off);
+        decisions[i] = {
+          transaction_id: tx.transaction_id,
+          customer_id: tx.customer_id,
+          event_time: tx.event_time,
+          score,
+          decision: verdict.outcome,
+          reason_codes: verdict.reasons.length === 0 ? NO_REASONS : verdict.reasons,
+          model_name: outcome.name,
+          model_version: outcome.version,
+          challenger_score: challenged ? this.challengerScores[i] : null,
+          degraded: cause !== null,
+          degraded_cause: cause,
+          features: Array.from(this.features.subarray(off, off + N_FEATURES)),
+          latency_us: 0,
+          scored_at: scoredAt,
+        };
+        m.score.observe(score);
+      }
+      if (cause !== null) m.degradedDecisions(cause, n);
+      m.stage.policy.observe((performance.now() - t3) / 1000);
+    }
+
+    const tw = performance.now();
+    for (let i = 0; i < n; i++) decisions[i].latency_us = Math.round((tw - this.records[i].arrivedAt) * 1000);
+    const positions: Position[] = [];
+    for (const r of last.values()) {
+      positions.push({ topic: r.topic, partition: r.partition, offset: String(BigInt(r.offset) + 1n) });
+    }
+    await this.sink.write({ decisions, deadLetters, positions });
+    const done = performance.now();
+    m.stage.produce.observe((done - tw) / 1000);
+
+    const wall = Date.now();
+    for (let i = 0; i < n; i++) {
+      const d = decisions[i];
+      m.decisions[d.decision].inc();
+      const processing = done - this.records[i].arrivedAt;
+      m.processingLatency.observe(processing / 1000);
+      m.eventToDecision.observe((wall - d.event_time) / 1000);
+      this.stats.recordDecision(d, processing);
+      this.records[i] = undefined as unknown as SourceRecord;
+    }
+    this.stats.deadLetters += deadLetters.length;
+  }
+}

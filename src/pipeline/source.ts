@@ -1,0 +1,22 @@
+/** One raw input record, as read from Kafka or an embedded stream. */
+export interface SourceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** performance.now() when fraudscore received it: processing latency starts here. */
+  arrivedAt: number;
+}
+
+/** Resolves once every record handed over is decided (or dead-lettered) and durably written. */
+export type RecordHandler = (records: SourceRecord[]) => Promise<void>;
+
+/** Where raw transaction records come from: Kafka, or a generated stream for embedded runs. */
+export interface Source {
+  /** Feeds records to the handler until the source is exhausted or stop() is called. */
+  run(handler: RecordHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Called by the processor with its in-flight record count so the source can pause and resume. */
+  backpressure?(inFlight: number): void;
+}

@@ -106,7 +106,7 @@ export class TransactionDecoder {
       });
     }
     if (end < 0) {
-      throw new FraudError(ErrorCodes.TRUNCATED_RECORD, `Avro body ends early (${value.length} bytes)`);
+      throw new FraudError(ErrorCodes.TRUNCATED_RECORD, `Avro body ends before the record is complete (${value.length} bytes: truncated, or not this schema)`);
     }
     if (end !== value.length) {
       throw new FraudError(

@@ -109,7 +109,8 @@ export class Pipeline {
       const kafkaSource = new KafkaSource(kafka, {
         topic: cfg.transactionsTopic,
         groupId: cfg.groupId,
-        partitionsConcurrently: 4,
+        partitionsConcurrently: cfg.partitionsConcurrently,
+        sessionTimeoutMs: cfg.sessionTimeoutMs,
         maxInFlight: cfg.maxInFlight,
         readCommitted: cfg.delivery === 'exactly-once',
       });

@@ -16,6 +16,8 @@ export interface RunConfig {
   groupId: string;
   clientId: string;
   delivery: Delivery;
+  sessionTimeoutMs: number;
+  partitionsConcurrently: number;
   wireFormat: 'auto' | 'confluent' | 'plain';
   modelDir: string;
   challengerDir: string | undefined;

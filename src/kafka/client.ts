@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { logger } from '../log/logger.js';
 
 const log = logger('kafkajs');
+const ROUTINE = /concurrent operation on the same transaction|coordinator is loading|not the correct coordinator|coordinator is not available/i;
 
 /** A kafkajs client whose logs go through fraudscore's logger (errors and warnings only). */
 export function kafkaClient(brokers: string[], clientId: string): Kafka {
@@ -18,7 +19,10 @@ export function kafkaClient(brokers: string[], clientId: string): Kafka {
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
         const fields = { logger: entry.logger, broker: rest.broker, error: rest.error };
-        if (level <= logLevel.ERROR) log.warn(message, fields);
+        // Retried protocol conditions (a transaction still completing, a coordinator loading) are
+        // routine under load; logging them per batch would flood the log.
+        const routine = typeof rest.error === 'string' && ROUTINE.test(rest.error);
+        if (level <= logLevel.ERROR && !routine) log.warn(message, fields);
         else log.debug(message, fields);
       },
   });

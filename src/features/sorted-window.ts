@@ -1,0 +1,99 @@
+// An event-time-ordered list of one key's entries (a customer's or a terminal's), the in-memory twin of a
+// Redis ZSET scored by event time: idempotent on id, binary-searched, trimmed from the old end.
+
+export class SortedWindow {
+  // Parallel arrays ordered by time; entries before `head` are already trimmed (compacted lazily, so
+  // trimming an in-order stream costs O(1) amortised instead of a shift per record).
+  private times: number[] = [];
+  private ids: string[] = [];
+  private values: number[] = [];
+  private head = 0;
+  private readonly index = new Map<string, number>();
+
+  get size(): number {
+    return this.times.length - this.head;
+  }
+
+  has(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  /** The event time id was added with, or undefined when absent. */
+  timeOf(id: string): number | undefined {
+    return this.index.get(id);
+  }
+
+  /** Adds (time, id, value) unless id is present; returns true when added (ZADD NX). */
+  insert(time: number, id: string, value = 0): boolean {
+    if (this.index.has(id)) return false;
+    this.index.set(id, time);
+    const n = this.times.length;
+    if (n === this.head || this.times[n - 1] <= time) {
+      this.times.push(time);
+      this.ids.push(id);
+      this.values.push(value);
+    } else {
+      const at = this.upperBound(time);
+      this.times.splice(at, 0, time);
+      this.ids.splice(at, 0, id);
+      this.values.splice(at, 0, value);
+    }
+    return true;
+  }
+
+  /** Removes every entry with time < cut (ZREMRANGEBYSCORE -inf (cut). */
+  trimBefore(cut: number): void {
+    if (this.times.length === this.head || this.times[this.head] >= cut) return;
+    const end = this.lowerBound(cut);
+    for (let i = this.head; i < end; i++) this.index.delete(this.ids[i]);
+    this.head = end;
+    if (this.head === this.times.length) {
+      this.times = [];
+      this.ids = [];
+      this.values = [];
+      this.head = 0;
+    } else if (this.head >= 64 && this.head * 2 >= this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.ids = this.ids.slice(this.head);
+      this.values = this.values.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Number of entries with lo < time ≤ hi (ZCOUNT (lo hi). */
+  count(lo: number, hi: number): number {
+    return this.upperBound(hi) - this.upperBound(lo);
+  }
+
+  /** First index ≥ head whose time is > x. */
+  upperBound(x: number): number {
+    let lo = this.head;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First index ≥ head whose time is ≥ x. */
+  lowerBound(x: number): number {
+    let lo = this.head;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  timeAt(i: number): number {
+    return this.times[i];
+  }
+
+  valueAt(i: number): number {
+    return this.values[i];
+  }
+}

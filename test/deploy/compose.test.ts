@@ -1,0 +1,146 @@
+// docker-compose.yml must stay valid and agree with the native stack (scripts/stack.sh) and with the
+// environment variables fraudscore reads. Needs only a Compose client, no Docker engine: Compose v2
+// (`docker compose`) when installed, else Debian's Compose v1 (`docker-compose`).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadTopicSpecs, packageRoot } from '../../src/kafka/admin.js';
+
+const root = packageRoot();
+const composeFile = join(root, 'docker-compose.yml');
+
+function runs(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8' });
+  return r.status === 0;
+}
+
+const hasDocker = runs('docker', ['--version']);
+const composeCli: string[] | null = runs('docker', ['compose', 'version'])
+  ? ['docker', 'compose']
+  : runs('docker-compose', ['version'])
+    ? ['docker-compose']
+    : null;
+
+function compose(...args: string[]) {
+  const [cmd, ...pre] = composeCli!;
+  return spawnSync(cmd, [...pre, '-f', composeFile, ...args], { cwd: root, encoding: 'utf8' });
+}
+
+interface PortMapping {
+  hostIp: string;
+  published: string;
+  target: string;
+}
+
+/** Compose v2 prints ports in the long syntax, v1 as "127.0.0.1:9092:9092/tcp" strings. */
+function ports(service: { ports?: unknown[] }): PortMapping[] {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p === 'string') {
+      const parts = p.replace(/\/\w+$/, '').split(':');
+      const target = parts.pop()!;
+      const published = parts.pop() ?? '';
+      return { hostIp: parts.join(':'), published, target };
+    }
+    const o = p as { host_ip?: string; published?: string | number; target: string | number };
+    return { hostIp: o.host_ip ?? '', published: String(o.published ?? ''), target: String(o.target) };
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed compose model
+type ComposeModel = { services: Record<string, any> };
+
+function composeModel(): ComposeModel {
+  if (composeCli![0] === 'docker') {
+    const r = compose('config', '--format', 'json');
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+  // Compose v1 prints the normalized model as YAML only: convert with Python's yaml (a dependency of v1).
+  const r = compose('config');
+  expect(r.status, r.stderr).toBe(0);
+  const j = spawnSync('python3', ['-c', 'import json,sys,yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: r.stdout,
+    encoding: 'utf8',
+  });
+  expect(j.status, j.stderr).toBe(0);
+  return JSON.parse(j.stdout);
+}
+
+describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
+  test('is valid for the Compose client', () => {
+    const r = compose('config', '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    console.log(`[compose] ${composeCli!.join(' ')} config --quiet: valid`);
+  });
+
+  test('matches the native stack and the environment fraudscore reads', () => {
+    const { services } = composeModel();
+    expect(Object.keys(services).sort()).toEqual(
+      ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'scorer'].sort(),
+    );
+
+    expect(services.kafka.image).toBe('apache/kafka:4.1.1');
+    expect(ports(services.kafka)).toEqual(
+      expect.arrayContaining([
+        { hostIp: '127.0.0.1', published: '9092', target: '9092' },
+        { hostIp: '127.0.0.1', published: '9093', target: '9093' },
+      ]),
+    );
+    expect(String(services.kafka.environment.KAFKA_ADVERTISED_LISTENERS)).toContain('PLAINTEXT_HOST://localhost:9092');
+    expect(String(services.kafka.environment.KAFKA_ADVERTISED_LISTENERS)).toContain('PLAINTEXT://kafka:29092');
+    expect(String(services.kafka.environment.KAFKA_AUTO_CREATE_TOPICS_ENABLE)).toBe('false');
+    expect(ports(services.redis)).toContainEqual({ hostIp: '127.0.0.1', published: '6379', target: '6379' });
+
+    const env = services.scorer.environment as Record<string, string | number>;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'KAFKA_BROKERS',
+        'REDIS_URL',
+        'FRAUDSCORE_TRANSACTIONS_TOPIC',
+        'FRAUDSCORE_DECISIONS_TOPIC',
+        'FRAUDSCORE_DLQ_TOPIC',
+        'FRAUDSCORE_LABELS_TOPIC',
+        'FRAUDSCORE_GROUP_ID',
+        'FRAUDSCORE_DELIVERY',
+        'FRAUDSCORE_MODEL_DIR',
+        'FRAUDSCORE_HTTP_HOST',
+        'FRAUDSCORE_HTTP_PORT',
+      ].sort(),
+    );
+    expect(env.KAFKA_BROKERS).toBe('kafka:29092');
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    expect(['exactly-once', 'at-least-once']).toContain(env.FRAUDSCORE_DELIVERY);
+    expect(String(env.FRAUDSCORE_HTTP_PORT)).toBe('9464');
+    expect(ports(services.scorer)).toContainEqual({ hostIp: '127.0.0.1', published: '9464', target: '9464' });
+
+    // The topic names the scorer is given are the ones deploy/topics.json creates.
+    const topics = loadTopicSpecs()
+      .map((t) => t.name)
+      .sort();
+    expect(
+      [
+        env.FRAUDSCORE_TRANSACTIONS_TOPIC,
+        env.FRAUDSCORE_DECISIONS_TOPIC,
+        env.FRAUDSCORE_DLQ_TOPIC,
+        env.FRAUDSCORE_LABELS_TOPIC,
+      ].sort(),
+    ).toEqual(topics);
+    expect(services['kafka-init'].command).toEqual(['node', 'scripts/create-topics.mjs']);
+    console.log(
+      `[compose] services ${Object.keys(services).sort().join(', ')}; kafka 127.0.0.1:9092, redis 127.0.0.1:6379`,
+    );
+  });
+});
+
+const hasPromtool = runs('promtool', ['--version']);
+
+describe.skipIf(!hasPromtool)('Prometheus configuration', () => {
+  test('promtool accepts prometheus.yml and its alert rules', () => {
+    const r = spawnSync('promtool', ['check', 'config', join(root, 'deploy/prometheus/prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain('1 rule files found');
+    console.log('[prometheus] promtool check config: valid, rules loaded');
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { writeFeatures } from '../../src/features/compute.js';
+import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
+import { MemoryFeatureStore } from '../../src/features/memory-store.js';
+import type { Transaction } from '../../src/types.js';
+import { enrichOne, featureStoreContract, T0, tx } from './store-contract.js';
+import { txStream } from './tx-stream.js';
+
+describe('MemoryFeatureStore', () => {
+  featureStoreContract(async () => ({ store: new MemoryFeatureStore() }));
+
+  it('evicts entries older than the retention relative to the newest event time of the key', async () => {
+    const store = new MemoryFeatureStore();
+    for (let d = 0; d < 100; d++) await enrichOne(store, tx(`a${d}`, 'c1', 't1', T0 + d * DAY_MS, 100));
+    // Retention is 38 days: the entries at T0 + 61 d .. T0 + 99 d remain.
+    expect(store.entryCount()).toEqual({ customerEntries: 39, terminalEntries: 39, fraudEntries: 0 });
+    const row = await enrichOne(store, tx('late', 'c1', 't1', T0 + 99 * DAY_MS + 1, 100));
+    expect(row.slice(3, 9)).toEqual([2, 1, 8, 1, 31, 1]);
+    expect(row.slice(9)).toEqual([1, 0, 7, 0, 30, 0]);
+  });
+});
+
+describe('MemoryFeatureStore against a brute-force reference', () => {
+  it('matches windows recomputed from the whole history for every record', async () => {
+    // Late events at most 12 h late, so retention never matters and the reference needs no trimming.
+    const events = txStream({
+      seed: 3,
+      transactions: 2000,
+      days: 45,
+      customers: 60,
+      terminals: 30,
+      maxLateMs: DAY_MS / 2,
+    });
+    const store = new MemoryFeatureStore();
+    const seen = new Map<string, Transaction>();
+    const fraud = new Set<string>();
+    const agg = new Array<number>(12);
+    const expected = new Float32Array(N_FEATURES);
+    let checked = 0;
+    for (const event of events) {
+      if (event.kind === 'labels') {
+        await store.applyLabels(event.labels);
+        for (const l of event.labels) if (l.is_fraud && seen.has(l.transaction_id)) fraud.add(l.transaction_id);
+        continue;
+      }
+      const t = event.tx;
+      if (!seen.has(t.transaction_id)) seen.set(t.transaction_id, t);
+      const actual = await enrichOne(store, t);
+      const time = t.event_time;
+      const hi = time - 7 * DAY_MS;
+      agg.fill(0);
+      for (const o of seen.values()) {
+        [1, 7, 30].forEach((days, w) => {
+          if (o.customer_id === t.customer_id && o.event_time > time - days * DAY_MS && o.event_time <= time) {
+            agg[2 * w]++;
+            agg[2 * w + 1] += o.amount_minor;
+          }
+          if (o.terminal_id === t.terminal_id && o.event_time > hi - days * DAY_MS && o.event_time <= hi) {
+            agg[6 + 2 * w]++;
+            if (fraud.has(o.transaction_id)) agg[7 + 2 * w]++;
+          }
+        });
+      }
+      writeFeatures(t, agg, expected, 0);
+      expect(actual).toEqual(Array.from(expected));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2000);
+    expect(fraud.size).toBeGreaterThan(50);
+  });
+});

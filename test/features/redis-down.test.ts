@@ -1,0 +1,144 @@
+// A Redis that dies must not stall or fail the pipeline: enrich() falls back to the default features and
+// says why, then returns to real features once Redis is back, with no restart.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
+import { writeDefaultFeatures } from '../../src/features/compute.js';
+import { N_FEATURES } from '../../src/features/feature-names.js';
+import { RedisFeatureStore } from '../../src/features/redis-store.js';
+import { T0, tx } from './store-contract.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        if ((await probe.ping()) === 'PONG') return child;
+      } catch {
+        await sleep(50);
+      }
+    }
+    throw new Error(`redis-server did not start on port ${port}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function kill(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('RedisFeatureStore when Redis goes away', () => {
+  let port: number;
+  let server: ChildProcess | undefined;
+  let store: RedisFeatureStore | undefined;
+  const commandTimeoutMs = 50;
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startRedis(port);
+    store = await RedisFeatureStore.connect({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await kill(server);
+  });
+
+  it('degrades to default features within the command timeout and recovers without a restart', async () => {
+    const s = store!;
+    const out = new Float32Array(2 * N_FEATURES);
+    const batch = [tx('a', 'c1', 't1', T0, 100), tx('b', 'c1', 't1', T0 + 1, 300)];
+    expect(await s.enrich(batch, 2, out)).toBeNull();
+    expect(out[N_FEATURES + 3]).toBe(2);
+    expect(s.isHealthy()).toBe(true);
+
+    await kill(server);
+    server = undefined;
+
+    const defaults = new Float32Array(2 * N_FEATURES);
+    const later = [tx('c', 'c1', 't1', T0 + 2, 500), tx('d', 'c1', 't1', T0 + 3, 700)];
+    writeDefaultFeatures(later[0], defaults, 0);
+    writeDefaultFeatures(later[1], defaults, N_FEATURES);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = performance.now();
+      const cause = await s.enrich(later, 2, out);
+      const elapsed = performance.now() - started;
+      expect(cause).toBe(ErrorCodes.FEATURES_UNAVAILABLE);
+      expect(Array.from(out)).toEqual(Array.from(defaults));
+      // Generous for a loaded CI machine; without the fail-fast options this would wait for the reconnect.
+      expect(elapsed).toBeLessThan(500);
+      expect(s.isHealthy()).toBe(false);
+      await sleep(100);
+    }
+
+    server = await startRedis(port);
+    const deadline = Date.now() + 10_000;
+    let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
+    while (cause !== null && Date.now() < deadline) {
+      await sleep(100);
+      cause = await s.enrich(later, 2, out);
+    }
+    expect(cause).toBeNull();
+    expect(s.isHealthy()).toBe(true);
+    // The restarted server is empty: c and d are now the customer's only transactions, and both count.
+    expect(out[3]).toBe(1);
+    expect(out[N_FEATURES + 3]).toBe(2);
+    expect(out[N_FEATURES + 4]).toBe(6);
+  });
+
+  it('degrades within the command timeout while Redis hangs (SIGSTOP) and recovers on SIGCONT', async () => {
+    const s = store!;
+    const out = new Float32Array(N_FEATURES);
+    expect(await s.enrich([tx('e', 'c2', 't1', T0, 100)], 1, out)).toBeNull();
+    server!.kill('SIGSTOP');
+    try {
+      const started = performance.now();
+      const cause = await s.enrich([tx('f', 'c2', 't1', T0 + 1, 300)], 1, out);
+      const elapsed = performance.now() - started;
+      expect(cause).toBe(ErrorCodes.FEATURES_UNAVAILABLE);
+      expect(elapsed).toBeGreaterThanOrEqual(40);
+      expect(elapsed).toBeLessThan(500);
+      expect(s.isHealthy()).toBe(false);
+    } finally {
+      server!.kill('SIGCONT');
+    }
+    const deadline = Date.now() + 5000;
+    let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
+    while (cause !== null && Date.now() < deadline) {
+      await sleep(50);
+      cause = await s.enrich([tx('g', 'c2', 't1', T0 + 2, 500)], 1, out);
+    }
+    expect(cause).toBeNull();
+    expect(s.isHealthy()).toBe(true);
+    // f timed out on our side, but Redis ran it once it resumed: e, f and g are all counted.
+    expect(out[3]).toBe(3);
+  });
+});

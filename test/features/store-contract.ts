@@ -1,0 +1,170 @@
+// The behaviour every FeatureStore must show, run against the in-memory and the Redis store alike.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
+import type { FeatureStore } from '../../src/features/feature-store.js';
+import type { Label, Transaction } from '../../src/types.js';
+
+/** Monday 2026-01-05 12:00 UTC. */
+export const T0 = Date.UTC(2026, 0, 5, 12);
+
+export function tx(
+  id: string,
+  customer: string,
+  terminal: string,
+  time: number,
+  amountMinor: number,
+  currency = 'EUR',
+): Transaction {
+  return {
+    transaction_id: id,
+    event_time: time,
+    customer_id: customer,
+    terminal_id: terminal,
+    amount_minor: amountMinor,
+    currency,
+    mcc: null,
+    channel: 'pos',
+    country: null,
+  };
+}
+
+export function label(t: Transaction, isFraud = true): Label {
+  return {
+    transaction_id: t.transaction_id,
+    customer_id: t.customer_id,
+    terminal_id: t.terminal_id,
+    event_time: t.event_time,
+    reported_time: t.event_time + 7 * DAY_MS,
+    is_fraud: isFraud,
+  };
+}
+
+/** Enriches txs as one batch and returns each record's features as plain numbers. */
+export async function enrichRows(store: FeatureStore, txs: Transaction[]): Promise<number[][]> {
+  const out = new Float32Array(txs.length * N_FEATURES);
+  const cause = await store.enrich(txs, txs.length, out);
+  expect(cause).toBeNull();
+  return txs.map((_, i) => Array.from(out.subarray(i * N_FEATURES, (i + 1) * N_FEATURES)));
+}
+
+export async function enrichOne(store: FeatureStore, t: Transaction): Promise<number[]> {
+  return (await enrichRows(store, [t]))[0];
+}
+
+const f = Math.fround;
+
+/** Expected row: amount, weekend, night, then customer [count, mean]×3, terminal [count, risk]×3. */
+export function row(amount: number, weekend: number, night: number, cust: number[], term: number[]): number[] {
+  return [amount, weekend, night, ...cust, ...term].map(f);
+}
+
+export interface StoreHandle {
+  store: FeatureStore;
+  cleanup?: () => Promise<void>;
+}
+
+export function featureStoreContract(make: () => Promise<StoreHandle>): void {
+  let handle: StoreHandle;
+  let store: FeatureStore;
+  beforeEach(async () => {
+    handle = await make();
+    store = handle.store;
+  });
+  afterEach(async () => {
+    await handle.cleanup?.();
+    await store.close();
+  });
+
+  it('gives a first transaction count 1, mean = amount, and empty terminal windows', async () => {
+    expect(await enrichOne(store, tx('a', 'c1', 't1', T0, 1234))).toEqual(
+      row(12.34, 0, 0, [1, 12.34, 1, 12.34, 1, 12.34], [0, 0, 0, 0, 0, 0]),
+    );
+  });
+
+  it('counts a redelivered transaction once, in separate batches and within one batch', async () => {
+    const a = tx('a', 'c1', 't1', T0, 100);
+    const first = await enrichOne(store, a);
+    expect(await enrichOne(store, { ...a })).toEqual(first);
+    const [x, y] = await enrichRows(store, [tx('b', 'c2', 't2', T0, 500), tx('b', 'c2', 't2', T0, 500)]);
+    expect(y).toEqual(x);
+    expect(x[3]).toBe(1);
+    const b = await enrichOne(store, tx('c', 'c1', 't1', T0 + 1000, 300));
+    expect(b.slice(3, 9)).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+
+  it('keeps a transaction exactly n days earlier out of the (t − n d, t] customer window', async () => {
+    await enrichOne(store, tx('a', 'c1', 't1', T0, 100));
+    expect(await enrichOne(store, tx('b', 'c1', 't1', T0 + DAY_MS, 300))).toEqual(
+      row(3, 0, 0, [1, 3, 2, 2, 2, 2], [0, 0, 0, 0, 0, 0]),
+    );
+    await enrichOne(store, tx('c', 'c2', 't1', T0, 100));
+    const justInside = await enrichOne(store, tx('d', 'c2', 't1', T0 + DAY_MS - 1, 300));
+    expect(justInside.slice(3, 9)).toEqual([2, 2, 2, 2, 2, 2]);
+    await enrichOne(store, tx('e', 'c3', 't1', T0, 100));
+    const thirty = await enrichOne(store, tx('f', 'c3', 't1', T0 + 30 * DAY_MS, 300));
+    expect(thirty.slice(3, 9)).toEqual([1, 3, 1, 3, 1, 3]);
+    const seven = await enrichOne(store, tx('g', 'c3', 't1', T0 + 7 * DAY_MS, 500));
+    expect(seven.slice(3, 9)).toEqual([1, 5, 1, 5, 2, 3]);
+  });
+
+  it('counts terminal transactions and fraud over the delayed (t − 7 d − n d, t − 7 d] windows', async () => {
+    const x = tx('x', 'c1', 'T', T0, 100);
+    await enrichOne(store, x);
+    await store.applyLabels([label(x)]);
+    // hi = T0: x is at the window's closed end.
+    expect((await enrichOne(store, tx('y', 'c2', 'T', T0 + 7 * DAY_MS, 100))).slice(9)).toEqual([1, 1, 1, 1, 1, 1]);
+    // hi = T0 + 1 d: x is exactly 1 day before hi, so out of the 1-day window.
+    expect((await enrichOne(store, tx('z', 'c3', 'T', T0 + 8 * DAY_MS, 100))).slice(9)).toEqual([0, 0, 1, 1, 1, 1]);
+    // hi = T0 − 1 ms: x is after hi.
+    expect((await enrichOne(store, tx('w', 'c4', 'T', T0 + 7 * DAY_MS - 1, 100))).slice(9)).toEqual([0, 0, 0, 0, 0, 0]);
+    // hi = T0 + 30 d: x is out of the 30-day window; y, z, w are in it and not fraud.
+    expect((await enrichOne(store, tx('v', 'c5', 'T', T0 + 37 * DAY_MS, 100))).slice(9)).toEqual([0, 0, 0, 0, 3, 0]);
+    // Arriving late, hi = T0 + 30 d − 1 ms: x, w, y, z in the 30-day window, one of them fraud.
+    expect((await enrichOne(store, tx('u', 'c6', 'T', T0 + 37 * DAY_MS - 1, 100))).slice(9)).toEqual([
+      0, 0, 0, 0, 4, 0.25,
+    ]);
+  });
+
+  it('applies labels idempotently, ignores non-fraud labels and labels of unknown transactions', async () => {
+    const x = tx('x', 'c1', 'T', T0, 100);
+    const y = tx('y', 'c2', 'T', T0 + 1000, 100);
+    await enrichRows(store, [x, y]);
+    await store.applyLabels([label(x), label(x), label(y, false), label(tx('nope', 'c9', 'T', T0, 1))]);
+    await store.applyLabels([label(x)]);
+    await store.applyLabels([]);
+    const later = await enrichOne(store, tx('z', 'c3', 'T', T0 + 7 * DAY_MS + 1000, 100));
+    expect(later.slice(9)).toEqual([2, 0.5, 2, 0.5, 2, 0.5]);
+  });
+
+  it('handles out-of-order arrival in event time', async () => {
+    await enrichOne(store, tx('p', 'c1', 't1', T0 + 2 * DAY_MS, 100));
+    // Earlier in event time: p is in its future, so not counted.
+    expect((await enrichOne(store, tx('q', 'c1', 't1', T0, 300))).slice(3, 9)).toEqual([1, 3, 1, 3, 1, 3]);
+    const r = await enrichOne(store, tx('r', 'c1', 't1', T0 + 2 * DAY_MS + 1, 500));
+    expect(r.slice(3, 9)).toEqual([2, 3, 3, 3, 3, 3]);
+  });
+
+  it('divides by the currency exponent and computes means in major units', async () => {
+    await enrichOne(store, tx('j1', 'cj', 't1', T0, 1000, 'JPY'));
+    expect(await enrichOne(store, tx('j2', 'cj', 't1', T0 + 1000, 2001, 'JPY'))).toEqual(
+      row(2001, 0, 0, [2, 1500.5, 2, 1500.5, 2, 1500.5], [0, 0, 0, 0, 0, 0]),
+    );
+    expect((await enrichOne(store, tx('b1', 'cb', 't1', T0, 1234, 'BHD')))[0]).toBe(f(1.234));
+  });
+
+  it('marks weekend and night from the UTC event time', async () => {
+    const saturday6 = Date.UTC(2026, 0, 10, 6, 59, 59, 999);
+    const sunday7 = Date.UTC(2026, 0, 11, 7);
+    const [sat, sun] = await enrichRows(store, [tx('s1', 'c1', 't1', saturday6, 1), tx('s2', 'c2', 't1', sunday7, 1)]);
+    expect(sat.slice(1, 3)).toEqual([1, 1]);
+    expect(sun.slice(1, 3)).toEqual([1, 0]);
+  });
+
+  it('resolves null and writes nothing for an empty batch', async () => {
+    const out = new Float32Array(N_FEATURES).fill(7);
+    expect(await store.enrich([], 0, out)).toBeNull();
+    expect(Array.from(out)).toEqual(new Array(N_FEATURES).fill(7));
+    expect(store.isHealthy()).toBe(true);
+  });
+}

@@ -1,0 +1,113 @@
+import { type Admin, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import { transactionEncoder } from '../../src/avro/encoders.js';
+import type { Transaction } from '../../src/types.js';
+import { kafkaBrokers, randomName } from './stack.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: 'fraudscore-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+}
+
+export interface TestTopics {
+  transactions: string;
+  decisions: string;
+  dlq: string;
+  labels: string;
+  groupId: string;
+  all: string[];
+}
+
+/** Fresh random topics for one test, created explicitly (the broker does not auto-create). */
+export async function createTestTopics(admin: Admin, prefix: string, partitions = 3): Promise<TestTopics> {
+  const base = randomName(prefix);
+  const t: TestTopics = {
+    transactions: `${base}.transactions`,
+    decisions: `${base}.decisions`,
+    dlq: `${base}.dlq`,
+    labels: `${base}.labels`,
+    groupId: `${base}.group`,
+    all: [],
+  };
+  t.all = [t.transactions, t.decisions, t.dlq, t.labels];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: t.transactions, numPartitions: partitions, replicationFactor: 1 },
+      { topic: t.decisions, numPartitions: partitions, replicationFactor: 1 },
+      { topic: t.dlq, numPartitions: 1, replicationFactor: 1 },
+      { topic: t.labels, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  return t;
+}
+
+export async function deleteTestTopics(admin: Admin, t: TestTopics): Promise<void> {
+  await admin.deleteTopics({ topics: t.all }).catch(() => {});
+}
+
+/** Produces transactions keyed by customer id (one customer stays on one partition, in order). */
+export async function produceTransactions(
+  kafka: Kafka,
+  topic: string,
+  txs: readonly Transaction[],
+  overrides: ReadonlyMap<number, Buffer | null> = new Map(),
+): Promise<void> {
+  const enc = transactionEncoder();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < txs.length; i += 500) {
+      const messages = txs.slice(i, i + 500).map((tx, j) => ({
+        key: tx.customer_id,
+        value: overrides.has(i + j) ? overrides.get(i + j)! : enc.encode(tx),
+      }));
+      await producer.send({ topic, messages, acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ReadMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Reads a topic from the beginning with a fresh group until `expected` messages arrived and nothing
+ * more came for `quietMs` (so duplicates beyond `expected` are seen too), or until `timeoutMs`.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  opts: { readCommitted?: boolean; timeoutMs?: number; quietMs?: number } = {},
+): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({
+    groupId: randomName('reader'),
+    readUncommitted: !(opts.readCommitted ?? true),
+    maxWaitTimeInMs: 100,
+  });
+  const out: ReadMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let lastArrival = Date.now();
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      out.push({ key: message.key, value: message.value, headers: message.headers ?? {}, partition, offset: message.offset });
+      lastArrival = Date.now();
+    },
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const quiet = opts.quietMs ?? 1500;
+  while (Date.now() < deadline) {
+    if (out.length >= expected && Date.now() - lastArrival >= quiet) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await consumer.disconnect();
+  return out;
+}

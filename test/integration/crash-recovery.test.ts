@@ -1,0 +1,166 @@
+import { Redis } from 'ioredis';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionType } from '../../src/avro/schemas.js';
+import { featureKeys } from '../../src/features/keys.js';
+import { quickStream } from '../../src/simulate/quick-stream.js';
+import type { Decision, Transaction } from '../../src/types.js';
+import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, type TestTopics, testKafka } from '../helpers/kafka-io.js';
+import { startScorer } from '../helpers/scorer-process.js';
+import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
+
+const decisionAvro = decisionType();
+const idOf = (v: Buffer | null): string => (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function scorerEnv(t: TestTopics, prefix: string, delivery: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    REDIS_URL: redisUrl(),
+    FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
+    FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
+    FRAUDSCORE_DLQ_TOPIC: t.dlq,
+    FRAUDSCORE_LABELS_TOPIC: t.labels,
+    FRAUDSCORE_GROUP_ID: t.groupId,
+    // Stable across restarts, as in production: the restarted scorer fences its predecessor's transaction.
+    FRAUDSCORE_CLIENT_ID: `${t.groupId}-scorer`,
+    FRAUDSCORE_REDIS_PREFIX: prefix,
+    FRAUDSCORE_DELIVERY: delivery,
+    FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
+    FRAUDSCORE_NO_HTTP: 'true',
+    // Small batches so a kill lands mid-stream with work in flight.
+    FRAUDSCORE_MAX_BATCH: '64',
+  };
+}
+
+/** Every customer's window holds each of its transactions exactly once. */
+async function expectWindowsCountedOnce(redis: Redis, prefix: string, txs: readonly Transaction[]): Promise<void> {
+  const keys = featureKeys(prefix);
+  const perCustomer = new Map<string, number>();
+  for (const tx of txs) perCustomer.set(tx.customer_id, (perCustomer.get(tx.customer_id) ?? 0) + 1);
+  const pipe = redis.pipeline();
+  for (const c of perCustomer.keys()) {
+    pipe.zcard(keys.customerTx(c));
+    pipe.hlen(keys.customerAmounts(c));
+  }
+  const res = (await pipe.exec())!.map(([err, v]) => {
+    if (err) throw err;
+    return v as number;
+  });
+  let i = 0;
+  for (const [, expected] of perCustomer) {
+    expect(res[i++]).toBe(expected);
+    expect(res[i++]).toBe(expected);
+  }
+}
+
+async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  const keys = await redis.keys(featureKeys(prefix).pattern);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+}
+
+describe('crash and shutdown safety (scorer as a separate process, real Kafka + Redis)', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let redis: Redis;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+    await admin.disconnect();
+    redis.disconnect();
+  });
+
+  /** Produces while the scorer is SIGKILLed `kills` times and restarted; returns the transactions. */
+  async function killLoop(t: TestTopics, prefix: string, delivery: string, kills: number): Promise<Transaction[]> {
+    // ~8 days of traffic: well inside the 38-day window retention, so every transaction must still be there.
+    const txs = [...quickStream({ count: 12_000, seed: 99, customers: 300, terminals: 200, meanGapMs: 60_000 })];
+    const env = scorerEnv(t, prefix, delivery);
+    const producing = (async () => {
+      for (let i = 0; i < txs.length; i += 1000) {
+        await produceTransactions(kafka, t.transactions, txs.slice(i, i + 1000));
+        await sleep(300);
+      }
+    })();
+    for (let k = 0; k < kills; k++) {
+      const s = startScorer([], env);
+      await s.waitFor(/partitions assigned/, 60_000);
+      await sleep(700 + 400 * k);
+      s.child.kill('SIGKILL');
+      const { signal } = await s.exited;
+      expect(signal).toBe('SIGKILL');
+    }
+    await producing;
+    const last = startScorer([], env);
+    await last.waitFor(/partitions assigned/, 60_000);
+    cleanups.push(async () => {
+      last.child.kill('SIGTERM');
+      await last.exited;
+    });
+    return txs;
+  }
+
+  it('exactly-once: after repeated SIGKILLs a read_committed reader sees one decision per transaction', async () => {
+    const t = await createTestTopics(admin, 'eos', 3);
+    const prefix = `${randomName('fs')}:`;
+    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    const txs = await killLoop(t, prefix, 'exactly-once', 3);
+    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: true, timeoutMs: 90_000, quietMs: 3000 });
+    const ids = out.map((m) => idOf(m.value));
+    const unique = new Set(ids);
+    expect(unique.size).toBe(txs.length);
+    expect(ids.length).toBe(txs.length);
+    const uncommitted = await readTopic(kafka, t.decisions, txs.length, { readCommitted: false, quietMs: 1000 });
+    await expectWindowsCountedOnce(redis, prefix, txs);
+    console.log(
+      `[eos] 3 SIGKILLs: ${ids.length} committed decisions for ${txs.length} transactions (read_uncommitted saw ${uncommitted.length}, incl. aborted)`,
+    );
+  }, 240_000);
+
+  it('at-least-once: after SIGKILLs every transaction has a decision and windows are not double-counted', async () => {
+    const t = await createTestTopics(admin, 'alo', 3);
+    const prefix = `${randomName('fs')}:`;
+    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    const txs = await killLoop(t, prefix, 'at-least-once', 2);
+    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: false, timeoutMs: 90_000, quietMs: 3000 });
+    const ids = new Set(out.map((m) => idOf(m.value)));
+    for (const tx of txs) expect(ids.has(tx.transaction_id)).toBe(true);
+    await expectWindowsCountedOnce(redis, prefix, txs);
+    console.log(`[alo] 2 SIGKILLs: ${out.length} decisions (${out.length - txs.length} duplicates) for ${txs.length} transactions`);
+  }, 240_000);
+
+  it('SIGTERM mid-stream: exit 0, and after a restart nothing is lost or duplicated', async () => {
+    const t = await createTestTopics(admin, 'term', 3);
+    const prefix = `${randomName('fs')}:`;
+    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    const txs = [...quickStream({ count: 8000, seed: 4 })];
+    const env = scorerEnv(t, prefix, 'exactly-once');
+    const first = startScorer([], env);
+    await first.waitFor(/partitions assigned/);
+    const producing = produceTransactions(kafka, t.transactions, txs);
+    await sleep(800);
+    first.child.kill('SIGTERM');
+    const exit = await first.exited;
+    expect(exit.code, first.output().slice(-2000)).toBe(0);
+    expect(first.output()).toMatch(/stopping: finishing the in-flight batch/);
+    await producing;
+    const second = startScorer([], env);
+    cleanups.push(async () => {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    });
+    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: true, timeoutMs: 60_000, quietMs: 2000 });
+    const ids = out.map((m) => idOf(m.value));
+    expect(new Set(ids).size).toBe(txs.length);
+    expect(ids.length).toBe(txs.length);
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+    console.log(`[sigterm] exit 0 mid-stream; after restart ${ids.length}/${txs.length} decisions, no duplicates`);
+  }, 180_000);
+});

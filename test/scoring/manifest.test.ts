@@ -1,0 +1,59 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the cases mutate untyped manifest JSON
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, FraudError } from '../../src/errors.js';
+import { validateManifest } from '../../src/scoring/manifest.js';
+import { PLACEHOLDER_DIR } from './helpers.js';
+
+const raw = JSON.parse(await readFile(path.join(PLACEHOLDER_DIR, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+const edit = (f: (m: Record<string, any>) => void): unknown => {
+  const m = structuredClone(raw) as Record<string, any>;
+  f(m);
+  return m;
+};
+function errorOf(m: unknown): FraudError {
+  try {
+    validateManifest(m, 'models/x/manifest.json');
+  } catch (e) {
+    expect(e).toBeInstanceOf(FraudError);
+    expect((e as FraudError).code).toBe(ErrorCodes.INVALID_MODEL);
+    return e as FraudError;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('validateManifest', () => {
+  it('accepts the placeholder manifest', () => {
+    const m = validateManifest(raw);
+    expect(m.format).toBe('onnx');
+    expect(m.thresholds.review).toBeLessThan(m.thresholds.decline);
+  });
+
+  it.each([
+    ['features out of order', (m: any) => m.features.reverse(), /field 'features'.*first difference at index 0/],
+    ['a missing feature', (m: any) => m.features.pop(), /field 'features'/],
+    ['unknown format', (m: any) => (m.format = 'pmml'), /field 'format'.*'onnx' or 'tfjs'/],
+    ['review ≥ decline', (m: any) => (m.thresholds.review = 0.9), /field 'thresholds'.*0 < review < decline/],
+    ['decline > 1', (m: any) => (m.thresholds.decline = 1.5), /field 'thresholds'/],
+    ['missing importance', (m: any) => delete m.importance.amount, /field 'importance\.amount' is missing/],
+    ['extra importance', (m: any) => (m.importance.zip = 1), /field 'importance\.zip' is not a model feature/],
+    [
+      'proportions not summing to 1',
+      (m: any) => (m.baseline.features.amount.proportions[0] += 0.5),
+      /field 'baseline\.features\.amount\.proportions' sums to/,
+    ],
+    [
+      'unsorted edges',
+      (m: any) => m.baseline.score.edges.reverse(),
+      /baseline\.score\.edges' is not strictly increasing/,
+    ],
+    ['a file outside the dir', (m: any) => (m.file = '../x.onnx'), /field 'file'/],
+    ['negative output_column', (m: any) => (m.output_column = -1), /field 'output_column'/],
+    ['missing version', (m: any) => delete m.version, /field 'version' must be a non-empty string/],
+  ])('rejects %s, naming file and field', (_name, f, message) => {
+    const e = errorOf(edit(f));
+    expect(e.message).toMatch(/^models\/x\/manifest\.json: /);
+    expect(e.message).toMatch(message);
+  });
+});

@@ -49,7 +49,8 @@ function stack(...args: string[]): void {
 function build(): void {
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   const result = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
+  if (result.status !== 0)
+    throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
 }
 
 export default async function setup(): Promise<() => Promise<void>> {

@@ -1,4 +1,4 @@
-import avro from 'avsc';
+import type avro from 'avsc';
 import { ErrorCodes, FraudError } from '../errors.js';
 import type { Transaction } from '../types.js';
 import { FRAME_HEADER_BYTES, MAGIC_BYTE } from './framing.js';
@@ -106,7 +106,10 @@ export class TransactionDecoder {
       });
     }
     if (end < 0) {
-      throw new FraudError(ErrorCodes.TRUNCATED_RECORD, `Avro body ends before the record is complete (${value.length} bytes: truncated, or not this schema)`);
+      throw new FraudError(
+        ErrorCodes.TRUNCATED_RECORD,
+        `Avro body ends before the record is complete (${value.length} bytes: truncated, or not this schema)`,
+      );
     }
     if (end !== value.length) {
       throw new FraudError(

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { SCHEMA_IDS } from '../avro/encoders.js';
 import { TransactionDecoder } from '../avro/transaction-decoder.js';
-import { type RunConfig, parseRunConfig, runHelp } from '../config/config.js';
+import { parseRunConfig, type RunConfig, runHelp } from '../config/config.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { MemoryFeatureStore } from '../features/memory-store.js';
@@ -74,7 +74,11 @@ export class Pipeline {
     registry.watch();
 
     const store: FeatureStore = cfg.redisUrl
-      ? await RedisFeatureStore.connect({ url: cfg.redisUrl, prefix: cfg.redisPrefix, commandTimeoutMs: cfg.redisTimeoutMs })
+      ? await RedisFeatureStore.connect({
+          url: cfg.redisUrl,
+          prefix: cfg.redisPrefix,
+          commandTimeoutMs: cfg.redisTimeoutMs,
+        })
       : new MemoryFeatureStore();
 
     const policyFor = (m: typeof manifest) =>
@@ -243,7 +247,8 @@ async function checkTopics(kafka: ReturnType<typeof kafkaClient>, cfg: RunConfig
 }
 
 function printSummary(s: RunSummary, cfg: RunConfig): void {
-  const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d }) : '-');
+  const fmt = (n: number, d = 0) =>
+    Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d }) : '-';
   const rows: [string, string][] = [
     ['records in', fmt(s.records)],
     ['decisions', fmt(s.decisions)],
@@ -257,7 +262,8 @@ function printSummary(s: RunSummary, cfg: RunConfig): void {
     ['latency p50', `${fmt(s.p50_ms, 3)} ms`],
     ['latency p99', `${fmt(s.p99_ms, 3)} ms`],
   ];
-  const mode = cfg.brokers === undefined ? 'embedded (generated stream, in-memory features)' : `Kafka ${cfg.brokers.join(',')}`;
+  const mode =
+    cfg.brokers === undefined ? 'embedded (generated stream, in-memory features)' : `Kafka ${cfg.brokers.join(',')}`;
   console.log(`\nfraudscore run — ${mode}`);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(14)} ${v.padStart(14)}`);
   if (cfg.brokers === undefined && s.dead_letters > 0) {

@@ -153,7 +153,9 @@ function parseValue(o: OptionSpec, value: string, from: string, problems: string
       const n = Number(value);
       const ok = value.trim() !== '' && Number.isFinite(n) && (o.kind === 'number' || Number.isInteger(n));
       if (!ok) {
-        problems.push(`${where} must be ${o.kind === 'int' ? 'a whole number' : 'a number'}, got ${JSON.stringify(value)}`);
+        problems.push(
+          `${where} must be ${o.kind === 'int' ? 'a whole number' : 'a number'}, got ${JSON.stringify(value)}`,
+        );
         return Number.NaN;
       }
       if (o.min !== undefined && n < o.min) problems.push(`${where} must be at least ${o.min}, got ${n}`);

@@ -34,7 +34,14 @@ export class GeneratorSource implements Source {
       if (this.stopped) break;
       let value = this.encoder.encode(tx);
       if (poison > 0 && i % poison === poison - 1) value = value.subarray(0, value.length - 3);
-      batch.push({ key: Buffer.from(tx.customer_id), value, topic: 'embedded', partition: 0, offset: String(i), arrivedAt: 0 });
+      batch.push({
+        key: Buffer.from(tx.customer_id),
+        value,
+        topic: 'embedded',
+        partition: 0,
+        offset: String(i),
+        arrivedAt: 0,
+      });
       i++;
       if (batch.length === chunk) {
         inFlight.push(this.hand(handler, batch));

@@ -2,7 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { logger } from '../log/logger.js';
 
 const log = logger('kafkajs');
-const ROUTINE = /concurrent operation on the same transaction|coordinator is loading|not the correct coordinator|coordinator is not available/i;
+const ROUTINE =
+  /concurrent operation on the same transaction|coordinator is loading|not the correct coordinator|coordinator is not available/i;
 
 /** A kafkajs client whose logs go through fraudscore's logger (errors and warnings only). */
 export function kafkaClient(brokers: string[], clientId: string): Kafka {

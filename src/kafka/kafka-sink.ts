@@ -136,7 +136,9 @@ export function deadLetterMessage(d: DeadLetter): Message {
   };
 }
 
-function byTopic(positions: readonly Position[]): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+function byTopic(
+  positions: readonly Position[],
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
   const m = new Map<string, { partition: number; offset: string }[]>();
   for (const p of positions) {
     let list = m.get(p.topic);

@@ -47,7 +47,14 @@ export class LabelConsumer {
             this.metrics.deadLetter(code);
             bad.push(
               deadLetterMessage({
-                record: { key: m.key, value: m.value, topic: batch.topic, partition: batch.partition, offset: m.offset, arrivedAt: 0 },
+                record: {
+                  key: m.key,
+                  value: m.value,
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: m.offset,
+                  arrivedAt: 0,
+                },
                 code,
                 message: `label does not decode: ${(err as Error).message}`,
               }),

@@ -150,7 +150,7 @@ export class Metrics {
 
   setModel(role: 'champion' | 'challenger', name: string, version: string, format: string): void {
     // One series per role: drop the previous model's labels so the gauge names only the live one.
-    for (const m of (this.modelInfoByRole.get(role) ?? [])) this.modelInfo.remove(...m);
+    for (const m of this.modelInfoByRole.get(role) ?? []) this.modelInfo.remove(...m);
     this.modelInfoByRole.set(role, [[name, version, format, role]]);
     this.modelInfo.labels(name, version, format, role).set(1);
   }

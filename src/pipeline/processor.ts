@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { ErrorCodes, errorCodeOf } from '../errors.js';
-import type { FeatureStore } from '../features/feature-store.js';
 import { N_FEATURES } from '../features/feature-names.js';
+import type { FeatureStore } from '../features/feature-store.js';
 import type { Metrics } from '../monitoring/metrics.js';
 import type { Policy } from '../policy/policy.js';
 import type { Decision, Transaction } from '../types.js';
@@ -58,7 +58,7 @@ export class Processor {
     private readonly sink: Sink,
     private readonly metrics: Metrics,
     private readonly stats: RunStats,
-    private readonly opts: ProcessorOptions,
+    opts: ProcessorOptions,
     private readonly challenger?: ChallengerHandle,
   ) {
     this.batcher = new MicroBatcher((batch) => this.processBatch(batch), opts.maxBatch, opts.maxWaitMs);

@@ -49,9 +49,7 @@ describe('TransactionDecoder', () => {
     expect(codeOf(() => d.decode(frame(99, good.subarray(5)), 's'))).toBe(ErrorCodes.UNKNOWN_SCHEMA_ID);
     expect(codeOf(() => d.decode(good.subarray(0, good.length - 4), 's'))).toBe(ErrorCodes.TRUNCATED_RECORD);
     expect(codeOf(() => d.decode(good.subarray(0, 3), 's'))).toBe(ErrorCodes.TRUNCATED_RECORD);
-    expect(codeOf(() => d.decode(Buffer.concat([good, Buffer.from([1, 2])]), 's'))).toBe(
-      ErrorCodes.UNDECODABLE_RECORD,
-    );
+    expect(codeOf(() => d.decode(Buffer.concat([good, Buffer.from([1, 2])]), 's'))).toBe(ErrorCodes.UNDECODABLE_RECORD);
     const e = (tx: Partial<Transaction>) => enc.encode({ ...base, ...tx });
     expect(codeOf(() => d.decode(e({ amount_minor: -5 }), 's'))).toBe(ErrorCodes.INVALID_FIELD);
     expect(codeOf(() => d.decode(e({ amount_minor: 1e15 }), 's'))).toBe(ErrorCodes.INVALID_FIELD);
@@ -79,7 +77,9 @@ describe('TransactionDecoder', () => {
     const late = enc.encode({ ...base, event_time: base.event_time - 2 * 86_400_000 });
     expect(codeOf(() => d.decode(late, 'p0'))).toBe(ErrorCodes.EVENT_TIME_OUT_OF_RANGE);
     // Slightly out of order is normal; another partition has its own clock.
-    expect(d.decode(enc.encode({ ...base, event_time: base.event_time - 3_600_000 }), 'p0').transaction_id).toBe('tx-1');
+    expect(d.decode(enc.encode({ ...base, event_time: base.event_time - 3_600_000 }), 'p0').transaction_id).toBe(
+      'tx-1',
+    );
     expect(d.decode(late, 'p1').transaction_id).toBe('tx-1');
   });
 

@@ -28,10 +28,23 @@ describe('run configuration', () => {
   it('reports every problem at once, each naming the option and how to fix it', () => {
     let err: unknown;
     try {
-      parseRunConfig(['--max-batch', 'lots', '--delivery', 'maybe', '--bogus', '--review-threshold', '0.9', '--decline-threshold', '0.5'], {
-        KAFKA_BROKERS: 'no-port',
-        REDIS_URL: 'localhost:6379',
-      });
+      parseRunConfig(
+        [
+          '--max-batch',
+          'lots',
+          '--delivery',
+          'maybe',
+          '--bogus',
+          '--review-threshold',
+          '0.9',
+          '--decline-threshold',
+          '0.5',
+        ],
+        {
+          KAFKA_BROKERS: 'no-port',
+          REDIS_URL: 'localhost:6379',
+        },
+      );
     } catch (e) {
       err = e;
     }

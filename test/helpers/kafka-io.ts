@@ -98,7 +98,13 @@ export async function readTopic(
   let lastArrival = Date.now();
   await consumer.run({
     eachMessage: async ({ message, partition }) => {
-      out.push({ key: message.key, value: message.value, headers: message.headers ?? {}, partition, offset: message.offset });
+      out.push({
+        key: message.key,
+        value: message.value,
+        headers: message.headers ?? {},
+        partition,
+        offset: message.offset,
+      });
       lastArrival = Date.now();
     },
   });

@@ -1,6 +1,7 @@
 import { TransactionDecoder } from '../../src/avro/transaction-decoder.js';
 import type { FeatureStore } from '../../src/features/feature-store.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
+import { fromRoot } from '../../src/package-root.js';
 import { Champion } from '../../src/pipeline/champion.js';
 import { Processor } from '../../src/pipeline/processor.js';
 import type { OutputBatch, Sink } from '../../src/pipeline/sink.js';
@@ -8,7 +9,6 @@ import { RunStats } from '../../src/pipeline/stats.js';
 import { ruleScore } from '../../src/policy/rule-policy.js';
 import { ThresholdPolicy } from '../../src/policy/threshold-policy.js';
 import { ModelRegistry } from '../../src/scoring/model-registry.js';
-import { fromRoot } from '../../src/package-root.js';
 
 /** Keeps every batch it is given. */
 export class CapturingSink implements Sink {

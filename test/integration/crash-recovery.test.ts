@@ -5,7 +5,14 @@ import { decisionType } from '../../src/avro/schemas.js';
 import { featureKeys } from '../../src/features/keys.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision, Transaction } from '../../src/types.js';
-import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, type TestTopics, testKafka } from '../helpers/kafka-io.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  produceTransactions,
+  readTopic,
+  type TestTopics,
+  testKafka,
+} from '../helpers/kafka-io.js';
 import { startScorer } from '../helpers/scorer-process.js';
 import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
 
@@ -109,9 +116,16 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
   it('exactly-once: after repeated SIGKILLs a read_committed reader sees one decision per transaction', async () => {
     const t = await createTestTopics(admin, 'eos', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
     const txs = await killLoop(t, prefix, 'exactly-once', 3);
-    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: true, timeoutMs: 90_000, quietMs: 3000 });
+    const out = await readTopic(kafka, t.decisions, txs.length, {
+      readCommitted: true,
+      timeoutMs: 90_000,
+      quietMs: 3000,
+    });
     const ids = out.map((m) => idOf(m.value));
     const unique = new Set(ids);
     expect(unique.size).toBe(txs.length);
@@ -126,19 +140,31 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
   it('at-least-once: after SIGKILLs every transaction has a decision and windows are not double-counted', async () => {
     const t = await createTestTopics(admin, 'alo', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
     const txs = await killLoop(t, prefix, 'at-least-once', 2);
-    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: false, timeoutMs: 90_000, quietMs: 3000 });
+    const out = await readTopic(kafka, t.decisions, txs.length, {
+      readCommitted: false,
+      timeoutMs: 90_000,
+      quietMs: 3000,
+    });
     const ids = new Set(out.map((m) => idOf(m.value)));
     for (const tx of txs) expect(ids.has(tx.transaction_id)).toBe(true);
     await expectWindowsCountedOnce(redis, prefix, txs);
-    console.log(`[alo] 2 SIGKILLs: ${out.length} decisions (${out.length - txs.length} duplicates) for ${txs.length} transactions`);
+    console.log(
+      `[alo] 2 SIGKILLs: ${out.length} decisions (${out.length - txs.length} duplicates) for ${txs.length} transactions`,
+    );
   }, 240_000);
 
   it('SIGTERM mid-stream: exit 0, and after a restart nothing is lost or duplicated', async () => {
     const t = await createTestTopics(admin, 'term', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
     const txs = [...quickStream({ count: 8000, seed: 4 })];
     const env = scorerEnv(t, prefix, 'exactly-once');
     const first = startScorer([], env);
@@ -155,7 +181,11 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
       second.child.kill('SIGTERM');
       await second.exited;
     });
-    const out = await readTopic(kafka, t.decisions, txs.length, { readCommitted: true, timeoutMs: 60_000, quietMs: 2000 });
+    const out = await readTopic(kafka, t.decisions, txs.length, {
+      readCommitted: true,
+      timeoutMs: 60_000,
+      quietMs: 2000,
+    });
     const ids = out.map((m) => idOf(m.value));
     expect(new Set(ids).size).toBe(txs.length);
     expect(ids.length).toBe(txs.length);

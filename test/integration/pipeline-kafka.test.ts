@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transactionEncoder } from '../../src/avro/encoders.js';
 import { decisionType } from '../../src/avro/schemas.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
@@ -8,10 +9,16 @@ import { N_FEATURES } from '../../src/features/feature-names.js';
 import { featureKeys } from '../../src/features/keys.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { DLQ_HEADERS } from '../../src/kafka/kafka-sink.js';
-import { transactionEncoder } from '../../src/avro/encoders.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
-import type { Decision, Transaction } from '../../src/types.js';
-import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, type TestTopics, testKafka } from '../helpers/kafka-io.js';
+import type { Decision } from '../../src/types.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  produceTransactions,
+  readTopic,
+  type TestTopics,
+  testKafka,
+} from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
@@ -63,7 +70,10 @@ describe('pipeline on the real Kafka and Redis', () => {
     // One input partition: a total order, so the reference store can replay exactly what the scorer saw.
     const t = await createTestTopics(admin, 'pipe', 1);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
     const txs = [...quickStream({ count: 2000, seed: 11, customers: 80, terminals: 40, meanGapMs: 30 * 60_000 })];
 
     const app = await Pipeline.start(parseRunConfig([], envFor(t, prefix)));
@@ -92,13 +102,18 @@ describe('pipeline on the real Kafka and Redis', () => {
     }
     // The stream spans ~40 days, so the delayed terminal windows were really exercised.
     expect(nonTrivialTerminal).toBeGreaterThan(100);
-    console.log(`[pipeline] ${txs.length} transactions → ${decisions.length} decisions through Kafka ${kafkaBrokers()} and Redis; features match the reference`);
+    console.log(
+      `[pipeline] ${txs.length} transactions → ${decisions.length} decisions through Kafka ${kafkaBrokers()} and Redis; features match the reference`,
+    );
   });
 
   it('poison pills of every kind → decisions + dead letters = N, each dead letter with headers and original bytes', async () => {
     const t = await createTestTopics(admin, 'poison', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(() => deleteTestTopics(admin, t), () => dropPrefix(redis, prefix));
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
     const txs = [...quickStream({ count: 1000, seed: 5 })];
     const enc = transactionEncoder();
     const good = (i: number) => enc.encode(txs[i]);

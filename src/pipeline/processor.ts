@@ -30,6 +30,26 @@ export interface ChallengerHandle {
   score(input: Float32Array, n: number, out: Float32Array): Promise<boolean>;
 }
 
+/**
+ * Sees every scored micro-batch after its decisions are durable (drift, challenger agreement, lag by
+ * event time). Called once per batch, never per record; must not keep the arrays, they are reused.
+ */
+export interface BatchObserver {
+  observeBatch(batch: ObservedBatch): void;
+}
+
+export interface ObservedBatch {
+  /** Rows 0..n of features (n × N_FEATURES), scores and, when challenged, challengerScores. */
+  n: number;
+  features: Float32Array;
+  scores: Float32Array;
+  challengerScores: Float32Array | null;
+  /** Degradation cause of the whole batch, or null. */
+  cause: string | null;
+  transactions: readonly Transaction[];
+  records: readonly SourceRecord[];
+}
+
 export interface ProcessorOptions {
   maxBatch: number;
   maxWaitMs: number;
@@ -60,6 +80,7 @@ export class Processor {
     private readonly stats: RunStats,
     opts: ProcessorOptions,
     private readonly challenger?: ChallengerHandle,
+    private readonly observers: readonly BatchObserver[] = [],
   ) {
     this.batcher = new MicroBatcher((batch) => this.processBatch(batch), opts.maxBatch, opts.maxWaitMs);
     this.txs = new Array(opts.maxBatch);
@@ -118,12 +139,14 @@ export class Processor {
     m.stage.decode.observe((t1 - t0) / 1000);
 
     const decisions: Decision[] = new Array(n);
+    let cause: string | null = null;
+    let challenged = false;
     if (n > 0) {
       const featureCause = await this.store.enrich(this.txs, n, this.features);
       const t2 = performance.now();
       m.stage.features.observe((t2 - t1) / 1000);
 
-      const [outcome, challenged] = await Promise.all([
+      const [outcome, shadow] = await Promise.all([
         this.champion.score(this.features, n, this.scores),
         this.challenger ? this.challenger.score(this.features, n, this.challengerScores) : Promise.resolve(false),
       ]);
@@ -131,7 +154,8 @@ export class Processor {
       m.stage.inference.observe((t3 - t2) / 1000);
       m.batchSize.observe(n);
 
-      const cause = featureCause ?? outcome.cause;
+      challenged = shadow;
+      cause = featureCause ?? outcome.cause;
       const policy = outcome.policy;
       const scoredAt = Date.now();
       for (let i = 0; i < n; i++) {
@@ -179,8 +203,21 @@ export class Processor {
       m.processingLatency.observe(processing / 1000);
       m.eventToDecision.observe((wall - d.event_time) / 1000);
       this.stats.recordDecision(d, processing);
-      this.records[i] = undefined as unknown as SourceRecord;
     }
     this.stats.deadLetters += deadLetters.length;
+    if (n > 0 && this.observers.length > 0) {
+      const observed: ObservedBatch = {
+        n,
+        features: this.features,
+        scores: this.scores,
+        challengerScores: challenged ? this.challengerScores : null,
+        cause,
+        transactions: this.txs,
+        records: this.records,
+      };
+      for (const o of this.observers) o.observeBatch(observed);
+    }
+    // Let the batch's buffers be collected while the processor waits for the next one.
+    this.records.fill(undefined as unknown as SourceRecord, 0, n);
   }
 }

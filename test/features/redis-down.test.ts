@@ -1,59 +1,15 @@
 // A Redis that dies must not stall or fail the pipeline: enrich() falls back to the default features and
 // says why, then returns to real features once Redis is back, with no restart.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { writeDefaultFeatures } from '../../src/features/compute.js';
 import { N_FEATURES } from '../../src/features/feature-names.js';
 import { RedisFeatureStore } from '../../src/features/redis-store.js';
+import { freePort, killRedis as kill, startRedis } from '../helpers/redis-server.js';
 import { T0, tx } from './store-contract.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        if ((await probe.ping()) === 'PONG') return child;
-      } catch {
-        await sleep(50);
-      }
-    }
-    throw new Error(`redis-server did not start on port ${port}`);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function kill(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 describe('RedisFeatureStore when Redis goes away', () => {
   let port: number;

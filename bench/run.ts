@@ -1,0 +1,396 @@
+// fraudscore's benchmark: inference latency per batch size, end-to-end throughput and latency through
+// the real local Kafka and Redis against a pass-through ceiling, and the scorer's peak RSS. One run,
+// one process tree; medians and ratios come from this run only.
+//
+//   npm run bench            (starts the local stack if Kafka or Redis does not answer)
+//
+// Writes bench/results/latest.json and prints a markdown table; compares with bench/results/baseline.json
+// when present (ratios below 0.85 of the baseline are flagged).
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { transactionEncoder } from '../src/avro/encoders.js';
+import { decisionType } from '../src/avro/schemas.js';
+import { fromRoot } from '../src/package-root.js';
+import { quickStream } from '../src/simulate/quick-stream.js';
+import type { Decision, Transaction } from '../src/types.js';
+import { benchInference, type InferenceResult } from './inference.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const N = Number(process.env.FRAUDSCORE_BENCH_RECORDS ?? 60_000);
+const PARTITIONS = 6;
+const PACED_SECONDS = Number(process.env.FRAUDSCORE_BENCH_PACED_SECONDS ?? 10);
+const MODEL = process.env.FRAUDSCORE_MODEL_DIR;
+
+const kafka = new Kafka({ clientId: 'fraudscore-bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = `bench-${Date.now().toString(36)}`;
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+interface E2E {
+  throughput_tps: number;
+  alo_throughput_tps: number;
+  passthrough_tps: number;
+  ratio: number;
+  alo_ratio: number;
+  p50_ms: number;
+  p99_ms: number;
+  half_load_p50_ms: number;
+  half_load_p99_ms: number;
+  records: number;
+}
+
+async function ensureStack(): Promise<void> {
+  const admin = kafka.admin();
+  let kafkaUp = false;
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    kafkaUp = true;
+  } catch {
+    kafkaUp = false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  redis.on('error', () => {});
+  let redisUp = false;
+  try {
+    await redis.connect();
+    redisUp = (await redis.ping()) === 'PONG';
+  } catch {
+    redisUp = false;
+  } finally {
+    redis.disconnect();
+  }
+  if (!kafkaUp || !redisUp) {
+    log('Kafka or Redis not answering: bash scripts/stack.sh up');
+    const r = spawnSync('bash', [fromRoot('scripts/stack.sh'), 'up'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('could not start the local stack');
+  }
+}
+
+async function createTopics(admin: Admin, names: string[]): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: names.map((topic) => ({
+      topic,
+      numPartitions: topic.endsWith('dlq') ? 1 : PARTITIONS,
+      replicationFactor: 1,
+    })),
+  });
+}
+
+async function produce(topic: string, txs: readonly Transaction[]): Promise<void> {
+  const enc = transactionEncoder();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  for (let i = 0; i < txs.length; i += 2000) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: txs.slice(i, i + 2000).map((tx) => ({ key: tx.customer_id, value: enc.encode(tx) })),
+    });
+  }
+  await producer.disconnect();
+}
+
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<void>;
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+function child(args: string[], env: Record<string, string>, readyPattern: RegExp): Child {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.stderr!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.length > 100_000) out = out.slice(-50_000);
+      if (readyPattern.test(out)) resolve();
+    });
+    proc.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited (${code}) before it was ready:\n${out.slice(-2000)}`)),
+    );
+  });
+  return {
+    proc,
+    ready,
+    peakRssMb() {
+      try {
+        const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+        const m = /VmHWM:\s+(\d+) kB/.exec(status);
+        return m ? Number(m[1]) / 1024 : Number.NaN;
+      } catch {
+        return Number.NaN;
+      }
+    },
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+function scorerChild(
+  topics: { in: string; out: string; dlq: string; labels: string },
+  group: string,
+  delivery: string,
+): Child {
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: BROKERS.join(','),
+    REDIS_URL,
+    FRAUDSCORE_TRANSACTIONS_TOPIC: topics.in,
+    FRAUDSCORE_DECISIONS_TOPIC: topics.out,
+    FRAUDSCORE_DLQ_TOPIC: topics.dlq,
+    FRAUDSCORE_LABELS_TOPIC: topics.labels,
+    FRAUDSCORE_GROUP_ID: group,
+    FRAUDSCORE_CLIENT_ID: `${group}-scorer`,
+    FRAUDSCORE_REDIS_PREFIX: `${group}:`,
+    FRAUDSCORE_DELIVERY: delivery,
+    FRAUDSCORE_NO_HTTP: 'true',
+    FRAUDSCORE_PROGRESS: 'off',
+    FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
+  };
+  if (MODEL) env.FRAUDSCORE_MODEL_DIR = MODEL;
+  return child([fromRoot('bin/fraudscore.js'), 'run'], env, /partitions assigned/);
+}
+
+/** Sustained rate from the group's committed offsets: records between the first and the last progress seen. */
+async function committedRate(
+  admin: Admin,
+  group: string,
+  topic: string,
+  total: number,
+  timeoutMs = 300_000,
+): Promise<number> {
+  const start = Date.now();
+  let first: { t: number; n: number } | undefined;
+  let last = { t: 0, n: 0 };
+  while (Date.now() - start < timeoutMs) {
+    const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    let n = 0;
+    for (const p of res[0]?.partitions ?? []) n += Math.max(0, Number(p.offset));
+    const t = performance.now();
+    if (n > 0 && first === undefined) first = { t, n };
+    last = { t, n };
+    if (n >= total) break;
+    await sleep(50);
+  }
+  if (first === undefined || last.n < total) throw new Error(`group ${group} reached ${last.n}/${total} records`);
+  return (last.n - first.n) / ((last.t - first.t) / 1000);
+}
+
+/** Paced load with event_time = send time; returns event→decision latencies seen by a read_committed reader. */
+async function pacedLatency(
+  rate: number,
+  seconds: number,
+  delivery: string,
+): Promise<{ p50: number; p99: number; n: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const t = {
+    in: `${run}.paced-${rate}.in`,
+    out: `${run}.paced-${rate}.out`,
+    dlq: `${run}.paced-${rate}.dlq`,
+    labels: `${run}.paced-${rate}.labels`,
+  };
+  await createTopics(admin, [t.in, t.out, t.dlq, t.labels]);
+  const scorer = scorerChild(t, `${run}-paced-${rate}`, delivery);
+  await scorer.ready;
+  const type = decisionType();
+  const latencies: number[] = [];
+  const reader = kafka.consumer({ groupId: `${run}-reader-${rate}`, maxWaitTimeInMs: 10, readUncommitted: false });
+  await reader.connect();
+  await reader.subscribe({ topic: t.out, fromBeginning: true });
+  await reader.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages)
+        latencies.push(now - (type.fromBuffer(m.value!.subarray(5)) as Decision).event_time);
+    },
+  });
+  await sleep(1000);
+  const enc = transactionEncoder();
+  // acks=1 and fire-and-forget sends: the pacer must not wait on the broker between ticks.
+  const producer = kafka.producer();
+  await producer.connect();
+  const stream = quickStream({ count: Math.ceil(rate * seconds) + 1000, seed: 77 });
+  const tickMs = 10;
+  const perTick = rate / (1000 / tickMs);
+  const t0 = performance.now();
+  let sent = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((performance.now() - t0) / tickMs + 1) * perTick);
+    const messages = [];
+    while (sent < due) {
+      const tx = stream.next().value as Transaction;
+      tx.event_time = Date.now();
+      messages.push({ key: tx.customer_id, value: enc.encode(tx) });
+      sent++;
+    }
+    if (messages.length > 0) void producer.send({ topic: t.in, acks: 1, messages });
+    await sleep(tickMs);
+  }
+  const deadline = Date.now() + 30_000;
+  while (latencies.length < sent && Date.now() < deadline) await sleep(100);
+  await producer.disconnect();
+  await reader.disconnect();
+  await scorer.stop();
+  await admin.deleteTopics({ topics: [t.in, t.out, t.dlq, t.labels] }).catch(() => {});
+  await admin.disconnect();
+  // The first second is warm-up (group join, JIT); measure the steady part.
+  const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
+  const q = (p: number) => steady[Math.min(steady.length - 1, Math.floor(p * steady.length))];
+  log(`paced ${rate} tx/s for ${seconds} s: ${latencies.length}/${sent} decisions read`);
+  return { p50: q(0.5), p99: q(0.99), n: latencies.length };
+}
+
+async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const t = {
+    in: `${run}.in`,
+    pass: `${run}.pass`,
+    eos: `${run}.eos`,
+    alo: `${run}.alo`,
+    dlq: `${run}.dlq`,
+    labels: `${run}.labels`,
+  };
+  await createTopics(admin, Object.values(t));
+  log(`producing ${N} transactions to ${t.in} (${PARTITIONS} partitions)`);
+  // Recent event times so that the decoder's plausibility window and the windows behave as live.
+  const txs = [...quickStream({ count: N, seed: 5, start: Date.now() - 3 * 86_400_000, meanGapMs: 4000 })];
+  await produce(t.in, txs);
+
+  log('pass-through consumer→producer');
+  const pass = child(
+    [fromRoot('dist/bench/passthrough.js'), BROKERS.join(','), t.in, t.pass, `${run}-pass`],
+    {},
+    /partitions assigned/,
+  );
+  await pass.ready;
+  const passthrough = await committedRate(admin, `${run}-pass`, t.in, N);
+  await pass.stop();
+
+  log('scorer, exactly-once');
+  const eos = scorerChild({ in: t.in, out: t.eos, dlq: t.dlq, labels: t.labels }, `${run}-eos`, 'exactly-once');
+  await eos.ready;
+  const eosTps = await committedRate(admin, `${run}-eos`, t.in, N);
+  const rssEos = eos.peakRssMb();
+  await eos.stop();
+
+  log('scorer, at-least-once');
+  const alo = scorerChild({ in: t.in, out: t.alo, dlq: t.dlq, labels: t.labels }, `${run}-alo`, 'at-least-once');
+  await alo.ready;
+  const aloTps = await committedRate(admin, `${run}-alo`, t.in, N);
+  const rssAlo = alo.peakRssMb();
+  await alo.stop();
+  await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
+  await admin.disconnect();
+
+  const full = Math.round(eosTps);
+  log(`latency at full load (${full} tx/s) and half load`);
+  const fullLat = await pacedLatency(full, PACED_SECONDS, 'exactly-once');
+  const halfLat = await pacedLatency(Math.round(full / 2), PACED_SECONDS, 'exactly-once');
+  await cleanRedis();
+  return {
+    e2e: {
+      throughput_tps: Math.round(eosTps),
+      alo_throughput_tps: Math.round(aloTps),
+      passthrough_tps: Math.round(passthrough),
+      ratio: round(eosTps / passthrough, 3),
+      alo_ratio: round(aloTps / passthrough, 3),
+      p50_ms: fullLat.p50,
+      p99_ms: fullLat.p99,
+      half_load_p50_ms: halfLat.p50,
+      half_load_p99_ms: halfLat.p99,
+      records: N,
+    },
+    rssMb: Math.round(Math.max(rssEos, rssAlo)),
+  };
+}
+
+async function cleanRedis(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${run}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+function table(
+  inference: InferenceResult[],
+  e: E2E,
+  rss: number,
+  baseline: Record<string, unknown> | undefined,
+): string {
+  const lines = [
+    '| inference (one run()) | p50 µs | p99 µs |',
+    '|---|---:|---:|',
+    ...inference.map((r) => `| batch ${r.batch} | ${r.p50_us} | ${r.p99_us} |`),
+    '',
+    '| end to end (real Kafka + Redis, 2 cores) | value |',
+    '|---|---:|',
+    `| pass-through consumer→producer | ${e.passthrough_tps} tx/s |`,
+    `| scorer, exactly-once | ${e.throughput_tps} tx/s (${(e.ratio * 100).toFixed(0)} % of pass-through) |`,
+    `| scorer, at-least-once | ${e.alo_throughput_tps} tx/s (${(e.alo_ratio * 100).toFixed(0)} % of pass-through) |`,
+    `| event→decision at full load (${e.throughput_tps} tx/s), p50 / p99 | ${e.p50_ms} / ${e.p99_ms} ms |`,
+    `| event→decision at half load, p50 / p99 | ${e.half_load_p50_ms} / ${e.half_load_p99_ms} ms |`,
+    `| scorer peak RSS | ${rss} MB |`,
+  ];
+  const base = baseline?.e2e as E2E | undefined;
+  if (base) {
+    const r = e.throughput_tps / base.throughput_tps;
+    lines.push(
+      '',
+      `Against bench/results/baseline.json: throughput ×${r.toFixed(2)}${r < 0.85 ? ' — REGRESSION (below 0.85)' : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  await ensureStack();
+  const modelDir =
+    MODEL ?? fromRoot(existsSync(fromRoot('models/champion/manifest.json')) ? 'models/champion' : 'models/placeholder');
+  log(`inference on ${modelDir}`);
+  const inference = await benchInference(modelDir, [1, 64, 256, 1024], 5000);
+  const { e2e: e, rssMb } = await e2e();
+  const result = {
+    date: new Date().toISOString(),
+    model: modelDir,
+    cpus: (await import('node:os')).cpus().length,
+    inference,
+    e2e: e,
+    rss_mb: rssMb,
+  };
+  mkdirSync(fromRoot('bench/results'), { recursive: true });
+  writeFileSync(fromRoot('bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const basePath = fromRoot('bench/results/baseline.json');
+  const baseline = existsSync(basePath) ? JSON.parse(readFileSync(basePath, 'utf8')) : undefined;
+  console.log(table(inference, e, rssMb, baseline));
+  console.log('\nwrote bench/results/latest.json');
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('[bench] failed:', err);
+    process.exit(1);
+  },
+);

@@ -30,6 +30,22 @@ export class Progress {
     process.stderr.write(`\r${line}\u001b[K`);
   }
 
+  /** For work measured by position (e.g. bytes of a file) while counting records. */
+  updateFraction(fraction: number, records: number, unit = 'records'): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (now - this.last < 100 && fraction < 1) return;
+    this.last = now;
+    const secs = (now - this.started) / 1000;
+    const pct = Math.min(1, Math.max(0, fraction));
+    const width = 24;
+    const filled = Math.round(pct * width);
+    const eta = pct > 0 ? (secs * (1 - pct)) / pct : Number.NaN;
+    const rate = Math.round(records / Math.max(secs, 1e-9)).toLocaleString('en-US');
+    const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(pct * 100).toFixed(1)}% ${records.toLocaleString('en-US')} ${unit} ${rate}/s ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'}`;
+    process.stderr.write(`\r${line}\u001b[K`);
+  }
+
   done(): void {
     if (this.enabled) process.stderr.write('\n');
   }

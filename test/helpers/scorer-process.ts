@@ -11,7 +11,12 @@ export interface ScorerProcess {
 
 /** Runs the built CLI (`node bin/fraudscore.js run ...`) as a separate process, like production. */
 export function startScorer(args: string[], env: Record<string, string>): ScorerProcess {
-  const child = spawn(process.execPath, [fromRoot('bin/fraudscore.js'), 'run', ...args], {
+  return startCli('run', args, env);
+}
+
+/** Runs any built CLI command as a separate process. */
+export function startCli(command: string, args: string[], env: Record<string, string> = {}): ScorerProcess {
+  const child = spawn(process.execPath, [fromRoot('bin/fraudscore.js'), command, ...args], {
     env: { ...process.env, FRAUDSCORE_PROGRESS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -158,6 +158,49 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     );
   }, 240_000);
 
+  it('exactly-once through rebalances: a second scorer joins mid-stream, then the first leaves', async () => {
+    const t = await createTestTopics(admin, 'rebalance', 6);
+    const prefix = `${randomName('fs')}:`;
+    cleanups.push(
+      () => deleteTestTopics(admin, t),
+      () => dropPrefix(redis, prefix),
+    );
+    const txs = [...quickStream({ count: 10_000, seed: 17, customers: 300, terminals: 200, meanGapMs: 60_000 })];
+    const env = scorerEnv(t, prefix, 'exactly-once');
+    // Each instance has its own client id, hence its own transactional id, as in a real deployment.
+    const a = startScorer([], { ...env, FRAUDSCORE_CLIENT_ID: `${t.groupId}-a` });
+    await a.waitFor(/partitions assigned/, 60_000);
+    const producing = (async () => {
+      for (let i = 0; i < txs.length; i += 500) {
+        await produceTransactions(kafka, t.transactions, txs.slice(i, i + 500));
+        await sleep(150);
+      }
+    })();
+    await sleep(1000);
+    const b = startScorer([], { ...env, FRAUDSCORE_CLIENT_ID: `${t.groupId}-b` });
+    cleanups.push(async () => {
+      b.child.kill('SIGTERM');
+      await b.exited;
+    });
+    await b.waitFor(/partitions assigned/, 60_000);
+    await sleep(1000);
+    a.child.kill('SIGTERM');
+    expect((await a.exited).code, a.output().slice(-2000)).toBe(0);
+    await producing;
+    const out = await readTopic(kafka, t.decisions, txs.length, {
+      readCommitted: true,
+      timeoutMs: 90_000,
+      quietMs: 3000,
+    });
+    const ids = out.map((m) => idOf(m.value));
+    expect(new Set(ids).size).toBe(txs.length);
+    expect(ids.length).toBe(txs.length);
+    await expectWindowsCountedOnce(redis, prefix, txs);
+    console.log(
+      `[rebalance] B joined, A left mid-stream: ${ids.length} committed decisions for ${txs.length} transactions`,
+    );
+  }, 180_000);
+
   it('SIGTERM mid-stream: exit 0, and after a restart nothing is lost or duplicated', async () => {
     const t = await createTestTopics(admin, 'term', 3);
     const prefix = `${randomName('fs')}:`;

@@ -11,6 +11,8 @@ export interface GeneratorSourceOptions {
   chunk?: number;
   /** Every Nth record is replaced by a malformed one, to exercise the dead-letter path (0: never). */
   poisonEvery?: number;
+  /** Records per second at most, e.g. for a live demo of /dashboard (0 or absent: as fast as possible). */
+  rate?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -30,7 +32,12 @@ export class GeneratorSource implements Source {
     const inFlight: Promise<void>[] = [];
     let batch: SourceRecord[] = [];
     let i = 0;
-    for (const tx of quickStream({ count: this.opts.count, seed: this.opts.seed })) {
+    const rate = this.opts.rate ?? 0;
+    const started = performance.now();
+    // A fixed start keeps the stream the same for the same seed; a longer stream starts earlier so that no
+    // event time lies in the future (the decoder would dead-letter it). One record a minute on average.
+    const start = Math.min(Date.UTC(2025, 0, 1), Date.now() - (this.opts.count + 1440) * 60_000);
+    for (const tx of quickStream({ count: this.opts.count, seed: this.opts.seed, start })) {
       if (this.stopped) break;
       let value = this.encoder.encode(tx);
       if (poison > 0 && i % poison === poison - 1) value = value.subarray(0, value.length - 3);
@@ -48,6 +55,10 @@ export class GeneratorSource implements Source {
         batch = [];
         // Like a consumer with bounded fetches: at most two chunks ahead of the processor.
         if (inFlight.length >= 2) await inFlight.shift();
+        if (rate > 0) {
+          const wait = started + (i / rate) * 1000 - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         this.opts.onProgress?.(i, this.opts.count);
       }
     }

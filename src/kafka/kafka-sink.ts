@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
 import { ErrorCodes, FraudError } from '../errors.js';
@@ -26,6 +27,8 @@ export interface KafkaSinkOptions {
   transactionalId: string;
   /** Schema id for Confluent framing of decisions; null writes plain Avro. */
   decisionSchemaId: number | null;
+  /** Seconds spent committing each batch (offsets, and for exactly-once the transaction's commit). */
+  onCommitSeconds?: (seconds: number) => void;
 }
 
 /** How the sink learns whether it may still commit for a partition, and commits when not transactional. */
@@ -72,12 +75,15 @@ export class KafkaSink implements Sink {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
       if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
+      const t0 = performance.now();
       await this.owner.commit(batch.positions);
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
       return;
     }
     const tx = await this.producer.transaction();
     try {
       if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      const t0 = performance.now();
       if (batch.positions.length > 0) {
         if (!this.owner.owns(batch.positions)) {
           throw new FraudError(
@@ -89,6 +95,7 @@ export class KafkaSink implements Sink {
         await tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: byTopic(batch.positions) });
       }
       await tx.commit();
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
     } catch (err) {
       try {
         await tx.abort();

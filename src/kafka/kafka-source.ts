@@ -18,6 +18,16 @@ export interface KafkaSourceOptions {
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   fromBeginning?: boolean;
+  /** Told the lag of each fetched partition and the assignment after each rebalance (e.g. Metrics). */
+  lag?: LagRecorder;
+}
+
+/** What the source reports about consumer lag; Metrics implements it. */
+export interface LagRecorder {
+  /** Records between the last processed offset and the partition's high watermark at fetch time. */
+  consumerLag(topic: string, partition: number, records: number): void;
+  /** The partitions ("topic/partition") this member owns now; others' lag series are dropped. */
+  retainPartitions(assigned: ReadonlySet<string>): void;
 }
 
 /**
@@ -52,6 +62,7 @@ export class KafkaSource implements Source {
       // Until the new assignment arrives nothing is ours: an exactly-once commit must not happen.
       this.generation++;
       this.assigned.clear();
+      this.opts.lag?.retainPartitions(this.assigned);
     });
     this.consumer.on(ev.GROUP_JOIN, (e) => {
       this.generation++;
@@ -59,6 +70,7 @@ export class KafkaSource implements Source {
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const p of partitions) this.assigned.add(`${topic}/${p}`);
       }
+      this.opts.lag?.retainPartitions(this.assigned);
       log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
     });
     this.consumer.on(ev.HEARTBEAT, () => {
@@ -105,9 +117,15 @@ export class KafkaSource implements Source {
             arrivedAt,
           };
         }
+        // Lag from this fetch's high watermark, once per batch: while the batch is in flight all of it
+        // still counts, once it is durable only what lies beyond its last offset.
+        const lag = this.opts.lag;
+        const hwm = Number(batch.highWatermark);
+        lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - Number(batch.firstOffset() ?? hwm)));
         // A rejection makes kafkajs retry the batch from its first offset; the sink aborted its
         // transaction (exactly-once) or will re-produce (at-least-once), so nothing is lost.
         await handler(records);
+        lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - 1 - Number(batch.lastOffset())));
         await heartbeat();
       },
     });

@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import { ErrorCodes } from '../errors.js';
+import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 import type { Outcome } from '../types.js';
 
 export const STAGES = ['decode', 'features', 'inference', 'policy', 'produce', 'commit'] as const;
@@ -43,6 +44,22 @@ export class Metrics {
   private readonly degradedChildren = new Map<string, client.Counter.Internal>();
   private readonly modelInfo: client.Gauge<'name' | 'version' | 'format' | 'role'>;
   private readonly modelInfoByRole = new Map<string, [string, string, string, string][]>();
+  /** Seconds per shadow run of the challenger; the challenger wiring calls observe(seconds). */
+  readonly challengerLatency: client.Histogram;
+  /** Challenger-scored records whose outcome bucket equals the champion's, and all compared records. */
+  readonly challengerAgreements: client.Counter;
+  readonly challengerComparisons: client.Counter;
+  readonly challengerAbsDiff: client.Histogram;
+  /** PSI of the drift window against the manifest baseline (NaN until the window holds enough). */
+  readonly featurePsi: Record<FeatureName, client.Gauge.Internal<string>>;
+  readonly scorePsi: client.Gauge;
+  readonly defaultedShare: client.Gauge;
+  readonly driftWindowRecords: client.Gauge;
+  private readonly lagRecords: client.Gauge<'topic' | 'partition'>;
+  private readonly lagRecordsChildren = new Map<string, client.Gauge.Internal<string>>();
+  private readonly lagSeconds: client.Gauge<'topic' | 'partition'>;
+  /** topic/partition → [topic, partition, event time (epoch ms) of the last processed record]. */
+  private readonly lastEventTime = new Map<string, [string, string, number]>();
 
   constructor(registry = new client.Registry(), opts: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
@@ -63,6 +80,8 @@ export class Metrics {
       Outcome,
       client.Counter.Internal
     >;
+    // inc(0) exports every known label value at 0 from the start: rate() and alerts need the series.
+    for (const o of OUTCOMES) this.decisions[o].inc(0);
     this.deadLetters = new client.Counter({
       name: 'fraudscore_dead_letters_total',
       help: 'Records sent to the dead-letter topic, by error code.',
@@ -70,6 +89,7 @@ export class Metrics {
       registers,
     });
     for (const c of DLQ_CODES) this.deadLetterChildren.set(c, this.deadLetters.labels(c));
+    for (const c of this.deadLetterChildren.values()) c.inc(0);
     this.degraded = new client.Counter({
       name: 'fraudscore_degraded_decisions_total',
       help: 'Decisions made without everything the model needs, by cause.',
@@ -77,6 +97,7 @@ export class Metrics {
       registers,
     });
     for (const c of DEGRADED_CAUSES) this.degradedChildren.set(c, this.degraded.labels(c));
+    for (const c of this.degradedChildren.values()) c.inc(0);
     this.eventToDecision = new client.Histogram({
       name: 'fraudscore_event_to_decision_seconds',
       help: "From the transaction's event time to its decision being written.",
@@ -91,11 +112,13 @@ export class Metrics {
     });
     const stage = new client.Histogram({
       name: 'fraudscore_stage_duration_seconds',
-      help: 'Time per micro-batch in each pipeline stage.',
+      help: "Time per micro-batch in each pipeline stage; produce is the sink's whole write, commit included, commit the offsets/transaction commit alone.",
       labelNames: ['stage'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    // zero() exports each stage's series from the start (a labelled histogram is absent until observed).
+    for (const s of STAGES) stage.zero({ stage: s });
     this.stage = Object.fromEntries(STAGES.map((s) => [s, stage.labels(s)])) as Record<
       Stage,
       client.Histogram.Internal<string>
@@ -128,6 +151,112 @@ export class Metrics {
       buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
       registers,
     });
+    this.lagRecords = new client.Gauge({
+      name: 'fraudscore_consumer_lag_records',
+      help: "Records behind the partition's high watermark, per assigned partition (updated once per fetched batch).",
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+    const lastEventTime = this.lastEventTime;
+    this.lagSeconds = new client.Gauge({
+      name: 'fraudscore_consumer_lag_seconds',
+      help:
+        'Age (wall clock now − event time) of the last processed record, per partition, computed at scrape. ' +
+        "Includes the card network's own delay; a replay shows its history's age.",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        const now = Date.now();
+        for (const [topic, partition, t] of lastEventTime.values()) {
+          this.labels(topic, partition).set(Math.max(0, (now - t) / 1000));
+        }
+      },
+    });
+    this.challengerLatency = new client.Histogram({
+      name: 'fraudscore_challenger_inference_seconds',
+      help: 'Time per micro-batch of the shadow (challenger) model.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.challengerComparisons = new client.Counter({
+      name: 'fraudscore_challenger_compared_total',
+      help: 'Records scored by both champion and challenger.',
+      registers,
+    });
+    this.challengerAgreements = new client.Counter({
+      name: 'fraudscore_challenger_agreed_total',
+      help: "Compared records whose challenger score falls in the same outcome bucket (under the champion's thresholds) as the champion's.",
+      registers,
+    });
+    this.challengerAbsDiff = new client.Histogram({
+      name: 'fraudscore_challenger_score_abs_diff',
+      help: '|challenger score − champion score| per compared record.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1],
+      registers,
+    });
+    const psi = new client.Gauge({
+      name: 'fraudscore_feature_psi',
+      help: "Population stability index of each model feature's sliding window against the model's training baseline.",
+      labelNames: ['feature'],
+      registers,
+    });
+    this.featurePsi = Object.fromEntries(FEATURE_NAMES.map((f) => [f, psi.labels(f)])) as Record<
+      FeatureName,
+      client.Gauge.Internal<string>
+    >;
+    for (const f of FEATURE_NAMES) this.featurePsi[f].set(Number.NaN);
+    this.scorePsi = new client.Gauge({
+      name: 'fraudscore_score_psi',
+      help: "Population stability index of the champion score's sliding window against the model's training baseline.",
+      registers,
+    });
+    this.scorePsi.set(Number.NaN);
+    this.defaultedShare = new client.Gauge({
+      name: 'fraudscore_defaulted_features_ratio',
+      help: 'Share of the drift window decided with default features (degraded by FRAUD_FEATURES_UNAVAILABLE).',
+      registers,
+    });
+    this.driftWindowRecords = new client.Gauge({
+      name: 'fraudscore_drift_window_records',
+      help: 'Records in the drift sliding window.',
+      registers,
+    });
+  }
+
+  /** Consumer lag in records for one partition (from the fetch's high watermark). */
+  consumerLag(topic: string, partition: number, records: number): void {
+    const key = `${topic}/${partition}`;
+    let c = this.lagRecordsChildren.get(key);
+    if (c === undefined) {
+      c = this.lagRecords.labels(topic, String(partition));
+      this.lagRecordsChildren.set(key, c);
+    }
+    c.set(records);
+  }
+
+  /** Event time (epoch ms) of the last record processed in a partition; lag seconds derive from it. */
+  lastProcessed(topic: string, partition: number, eventTimeMs: number): void {
+    const key = `${topic}/${partition}`;
+    const e = this.lastEventTime.get(key);
+    if (e === undefined) this.lastEventTime.set(key, [topic, String(partition), eventTimeMs]);
+    else e[2] = eventTimeMs;
+  }
+
+  /**
+   * Drops the lag series of partitions no longer assigned (keys "topic/partition"), so that after a
+   * rebalance two scorers never both report a partition and sums over instances stay right.
+   */
+  retainPartitions(assigned: ReadonlySet<string>): void {
+    for (const key of this.lagRecordsChildren.keys()) {
+      if (assigned.has(key)) continue;
+      this.lagRecordsChildren.delete(key);
+      this.lagRecords.remove(...splitKey(key));
+    }
+    for (const [key, [topic, partition]] of this.lastEventTime) {
+      if (assigned.has(key)) continue;
+      this.lastEventTime.delete(key);
+      this.lagSeconds.remove(topic, partition);
+    }
   }
 
   deadLetter(code: string): void {
@@ -154,4 +283,9 @@ export class Metrics {
     this.modelInfoByRole.set(role, [[name, version, format, role]]);
     this.modelInfo.labels(name, version, format, role).set(1);
   }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.lastIndexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
 }

@@ -12,6 +12,12 @@ export interface QuickStreamOptions {
   meanGapMs?: number;
   /** Share of transactions from a compromised card: amount ×5 on a fresh terminal. */
   fraudRate?: number;
+  /**
+   * Drift for tests and demos: from record index `driftFrom` (default 0) on, every amount is multiplied
+   * by this factor (default 1, none). Applied after drawing, so the rest of the stream is unchanged.
+   */
+  amountScale?: number;
+  driftFrom?: number;
 }
 
 /**
@@ -25,6 +31,8 @@ export function* quickStream(opts: QuickStreamOptions): Generator<Transaction> {
   const nt = opts.terminals ?? 1000;
   const meanGap = opts.meanGapMs ?? 60_000;
   const fraudRate = opts.fraudRate ?? 0.01;
+  const scale = opts.amountScale ?? 1;
+  const driftFrom = opts.driftFrom ?? 0;
   const means = Float64Array.from({ length: nc }, () => 5 + 95 * rand());
   const homes = Int32Array.from({ length: nc }, () => Math.floor(rand() * nt));
   let t = opts.start ?? Date.UTC(2026, 0, 1);
@@ -35,6 +43,7 @@ export function* quickStream(opts: QuickStreamOptions): Generator<Transaction> {
     let amount = means[c] + (means[c] / 2) * normal(rand);
     if (amount <= 0) amount = rand() * 2 * means[c];
     if (fraud) amount *= 5;
+    if (i >= driftFrom) amount *= scale;
     const terminal = fraud ? Math.floor(rand() * nt) : (homes[c] + Math.floor(rand() * 8)) % nt;
     yield {
       transaction_id: `tx-${opts.seed}-${i}`,

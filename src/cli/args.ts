@@ -1,4 +1,4 @@
-// A small flag parser for the offline commands (simulate, backfill, train-challenger, evaluate).
+// A small flag parser for the commands that are not `run` (simulate, backfill, train-challenger, evaluate, …).
 
 import { ErrorCodes, FraudError } from '../errors.js';
 

@@ -10,7 +10,7 @@ describe('run configuration', () => {
     expect(cfg.redisUrl).toBeUndefined();
     expect(cfg.delivery).toBe('exactly-once');
     expect(cfg.maxBatch).toBe(256);
-    expect(cfg.modelDir).toMatch(/models\/placeholder$/);
+    expect(cfg.modelDir).toMatch(/models\/champion$/);
   });
 
   it('takes environment variables and lets flags override them', () => {

@@ -1,0 +1,442 @@
+"""Trains the LightGBM champion on the Fraud Detection Handbook's protocol and exports it to ONNX.
+
+Protocol (handbook ch. 5, "validation strategies"):
+  * training week 2018-07-25..31, then a 7-day delay (labels not yet known), test week 2018-08-08..14;
+  * the test set leaves out cards (customers) known to be compromised: fraud in the training week, or
+    fraud on a delay day that has been reported by that test day (the handbook's get_train_test_set);
+  * hyper-parameters are chosen on an earlier split with the same shape, train 2018-07-11..17 ->
+    validate 2018-07-25..31, never on the test week; REVIEW/DECLINE thresholds come from that split too.
+
+Input: the backfill's CSV (fraudscore backfill), whose 15 feature columns are the live path's Float32
+values written as round-trip decimals. Output: models/<name>/{model.onnx, manifest.json,
+parity-sample.json}. Usage:
+
+  training/.venv/bin/python training/train.py --rows data/sim/rows.csv --sim data/sim --out models/champion
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import onnx
+import onnxmltools
+import onnxruntime as ort
+import pandas as pd
+from onnxmltools.convert.common.data_types import FloatTensorType
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+FEATURES = [
+    "amount",
+    "is_weekend",
+    "is_night",
+    "customer_nb_tx_1d",
+    "customer_avg_amount_1d",
+    "customer_nb_tx_7d",
+    "customer_avg_amount_7d",
+    "customer_nb_tx_30d",
+    "customer_avg_amount_30d",
+    "terminal_nb_tx_1d",
+    "terminal_risk_1d",
+    "terminal_nb_tx_7d",
+    "terminal_risk_7d",
+    "terminal_nb_tx_30d",
+    "terminal_risk_30d",
+]
+DAY_MS = 86_400_000
+SEED = 0
+
+# The handbook's published results on its own run of this protocol (AUC-ROC, AP, CP@100).
+BASELINES = {
+    "logistic_regression": {"auc_roc": 0.871, "average_precision": 0.606, "card_precision_at_100": 0.291},
+    "random_forest": {"auc_roc": 0.867, "average_precision": 0.658, "card_precision_at_100": 0.287},
+    "xgboost": {"auc_roc": 0.862, "average_precision": 0.639, "card_precision_at_100": 0.273},
+}
+
+# Small on purpose: 2 shared cores, and the committed model must stay small (trees <= 300, leaves <= 31).
+GRID = {
+    "num_leaves": [7, 15, 31],
+    "learning_rate": [0.05, 0.1],
+    "n_estimators": [100, 300],
+    "min_child_samples": [20, 100],
+}
+
+
+def day_ms(date: str) -> int:
+    return int(dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+def load_rows(path: str) -> pd.DataFrame:
+    dtypes = {f: np.float64 for f in FEATURES}
+    dtypes.update({"is_fraud": np.int8, "transaction_id": str, "customer_id": str, "terminal_id": str})
+    # pandas 3 parses decimals correctly rounded by default (its float_precision="round_trip" is deprecated).
+    df = pd.read_csv(path, dtype=dtypes)
+    # The live path's exact Float32 values (the CSV holds their shortest round-trip decimals).
+    for f in FEATURES:
+        df[f] = df[f].astype(np.float32)
+    df["day"] = (df["event_time"] // DAY_MS).astype(np.int64)
+    return df
+
+
+def train_test_split(df: pd.DataFrame, start_train: str, delta_train=7, delta_delay=7, delta_test=7):
+    """The handbook's get_train_test_set, on days since the epoch."""
+    d0 = day_ms(start_train) // DAY_MS
+    train = df[(df.day >= d0) & (df.day < d0 + delta_train)]
+    known = set(train.loc[train.is_fraud == 1, "customer_id"])
+    tests = []
+    for day in range(delta_test):
+        test_day = df[df.day == d0 + delta_train + delta_delay + day]
+        # Fraud on the delay-period day (day - 1) is reported by this test day.
+        delay_day = df[df.day == d0 + delta_train + day - 1]
+        known |= set(delay_day.loc[delay_day.is_fraud == 1, "customer_id"])
+        tests.append(test_day[~test_day.customer_id.isin(known)])
+    return train, pd.concat(tests)
+
+
+def card_precision_top_k(day: np.ndarray, customer: np.ndarray, y: np.ndarray, score: np.ndarray, k=100) -> float:
+    """Handbook definition: per day, each card scored by its max score; precision of the top k cards,
+    cards detected on earlier days removed; averaged over the days."""
+    frame = pd.DataFrame({"day": day, "customer": customer, "y": y, "score": score})
+    detected: set = set()
+    per_day = []
+    for d in sorted(frame.day.unique()):
+        f = frame[(frame.day == d) & ~frame.customer.isin(detected)]
+        cards = f.groupby("customer").agg(score=("score", "max"), y=("y", "max")).reset_index()
+        cards = cards.sort_values(["score", "customer"], ascending=[False, True], kind="mergesort").head(k)
+        hits = cards.loc[cards.y == 1, "customer"]
+        per_day.append(len(hits) / k)
+        detected |= set(hits)
+    return float(np.mean(per_day))
+
+
+def metrics(frame: pd.DataFrame, score: np.ndarray) -> dict:
+    y = frame.is_fraud.to_numpy()
+    return {
+        "auc_roc": float(roc_auc_score(y, score)),
+        "average_precision": float(average_precision_score(y, score)),
+        "card_precision_at_100": card_precision_top_k(
+            frame.day.to_numpy(), frame.customer_id.to_numpy(), y, score
+        ),
+    }
+
+
+def fit(train: pd.DataFrame, params: dict) -> lgb.LGBMClassifier:
+    model = lgb.LGBMClassifier(
+        objective="binary",
+        random_state=SEED,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=2,
+        verbose=-1,
+        **params,
+    )
+    model.fit(train[FEATURES].to_numpy(np.float64), train.is_fraud.to_numpy())
+    return model
+
+
+def proba(model: lgb.LGBMClassifier, frame: pd.DataFrame) -> np.ndarray:
+    return model.predict_proba(frame[FEATURES].to_numpy(np.float32).astype(np.float64))[:, 1]
+
+
+def histogram(values: np.ndarray, bins=10) -> dict:
+    """Decile edges (deduplicated) over [min, max]; proportions with the last bin closed."""
+    v = values.astype(np.float64)
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:
+        edges = np.array([lo, lo + 1.0])
+    else:
+        qs = np.quantile(v, np.linspace(0, 1, bins + 1))
+        edges = np.unique(np.concatenate([[lo], qs, [hi]]))
+    counts, _ = np.histogram(v, bins=edges)
+    props = counts / counts.sum()
+    props = np.round(props, 8)
+    props[np.argmax(props)] += 1.0 - props.sum()
+    return {"edges": [float(f"{e:.9g}") for e in edges], "proportions": [float(p) for p in props]}
+
+
+def fix_edges(h: dict) -> dict:
+    # Rounding to 9 significant digits can merge close edges: keep them strictly increasing.
+    edges = h["edges"]
+    for i in range(1, len(edges)):
+        if edges[i] <= edges[i - 1]:
+            edges[i] = float(np.nextafter(edges[i - 1], np.inf))
+    return h
+
+
+def threshold_at_fpr(y: np.ndarray, score: np.ndarray, fpr: float) -> float:
+    """Smallest threshold t (decide when score >= t) whose false-positive rate is at most fpr."""
+    genuine = np.sort(score[y == 0])[::-1]
+    allowed = int(np.floor(fpr * len(genuine)))
+    # Scores strictly above the (allowed+1)-th highest genuine score flag at most `allowed` genuines.
+    t = float(np.nextafter(genuine[allowed], np.inf))
+    return t
+
+
+def float32_thresholds(booster: lgb.Booster) -> lgb.Booster:
+    """The same trees with every split threshold t replaced by the largest float32 <= t.
+
+    LightGBM splits on `x <= t` with t a double; ONNX's TreeEnsemble stores t as a float32 rounded to
+    nearest, which can round up past a feature value and send it the other way. For float32 x,
+    `x <= t` and `x <= floor32(t)` are the same test, so this booster scores float32 inputs exactly
+    as the original does, and its thresholds convert to ONNX without rounding."""
+    lines = booster.model_to_string().split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("threshold="):
+            out = []
+            for tok in line[len("threshold="):].split(" "):
+                d = float(tok)
+                f = np.float32(d)
+                if float(f) > d:
+                    f = np.nextafter(f, np.float32(-np.inf))
+                out.append(repr(float(f)))
+            lines[i] = "threshold=" + " ".join(out)
+    # tree_sizes holds each tree's byte length, which the new text changes; without it LightGBM parses
+    # the trees one after another.
+    lines = [line for line in lines if not line.startswith("tree_sizes=")]
+    return lgb.Booster(model_str="\n".join(lines))
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", required=True, help="training-set CSV from `fraudscore backfill`")
+    ap.add_argument("--sim", help="simulate output folder (simulation.json, *.avro) for provenance")
+    ap.add_argument("--out", default="models/champion")
+    ap.add_argument("--name", default="champion")
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--train-start", default="2018-07-25")
+    ap.add_argument("--validation-train-start", default="2018-07-11")
+    args = ap.parse_args()
+    t0 = time.time()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    df = load_rows(args.rows)
+    print(f"rows: {len(df):,} ({df.is_fraud.mean():.4%} fraud), loaded in {time.time() - t0:.1f} s", flush=True)
+
+    # 1. Hyper-parameters on the validation split (never the test week).
+    vtrain, vtest = train_test_split(df, args.validation_train_start)
+    print(f"validation: train {len(vtrain):,} rows ({vtrain.is_fraud.sum()} fraud), "
+          f"validate {len(vtest):,} ({vtest.is_fraud.sum()} fraud)", flush=True)
+    results = []
+    keys = list(GRID)
+    for values in itertools.product(*(GRID[k] for k in keys)):
+        params = dict(zip(keys, values))
+        m = fit(vtrain, params)
+        r = metrics(vtest, proba(m, vtest))
+        results.append((params, r))
+        print(f"  {params} -> AUC {r['auc_roc']:.4f} AP {r['average_precision']:.4f} "
+              f"CP@100 {r['card_precision_at_100']:.4f}", flush=True)
+    # Rank by AP, then CP@100 (both threshold-free and sensitive to the top of the ranking).
+    best_params, best_val = max(results, key=lambda pr: (round(pr[1]["average_precision"], 4),
+                                                         pr[1]["card_precision_at_100"]))
+    print(f"chosen: {best_params} (validation {best_val})", flush=True)
+
+    # 2. Thresholds on validation data: the validation model's scores on the validation week.
+    vmodel = fit(vtrain, best_params)
+    vscore = proba(vmodel, vtest)
+    vy = vtest.is_fraud.to_numpy()
+    review = threshold_at_fpr(vy, vscore, 0.01)
+    decline = threshold_at_fpr(vy, vscore, 0.001)
+    if not (0 < review < decline <= 1):
+        raise SystemExit(f"thresholds out of order: review {review}, decline {decline}")
+
+    # 3. The champion: same hyper-parameters, trained on the training week.
+    train, test = train_test_split(df, args.train_start)
+    print(f"final: train {len(train):,} rows ({train.is_fraud.sum()} fraud), "
+          f"test {len(test):,} ({test.is_fraud.sum()} fraud)", flush=True)
+    model = fit(train, best_params)
+    score = proba(model, test)
+    test_metrics = metrics(test, score)
+    ty = test.is_fraud.to_numpy()
+    print(f"test week: {test_metrics}", flush=True)
+
+    # 4. ONNX: a [N, 2] probability tensor (zipmap off); the manifest reads column 1. The thresholds are
+    # first snapped down to float32 (same decisions for the float32 inputs the product sends; see
+    # float32_thresholds) so that the ONNX graph's float thresholds branch exactly as LightGBM does.
+    booster = float32_thresholds(model.booster_)
+    snapped = booster.predict(test[FEATURES].to_numpy(np.float32).astype(np.float64))
+    if not np.array_equal(snapped, score):
+        raise SystemExit("snapping thresholds to float32 changed LightGBM's scores")
+    onx = onnxmltools.convert_lightgbm(
+        booster,
+        initial_types=[("features", FloatTensorType([None, len(FEATURES)]))],
+        zipmap=False,
+        target_opset=15,
+    )
+    onnx.checker.check_model(onx)
+    (out / "model.onnx").write_bytes(onx.SerializeToString())
+    sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    input_name = sess.get_inputs()[0].name
+    output_name = [o.name for o in sess.get_outputs() if o.name != "label"][0]
+    onnx_score = sess.run([output_name], {input_name: test[FEATURES].to_numpy(np.float32)})[0][:, 1]
+    onnx_diff = float(np.max(np.abs(onnx_score - score)))
+    print(f"python onnxruntime vs lightgbm on the test week: max |diff| {onnx_diff:.3g}", flush=True)
+    if onnx_diff > 1e-5:
+        raise SystemExit("ONNX export does not reproduce LightGBM's scores")
+
+    # 5. Baselines for drift: features on the training week; the score on the delay week (rows the model
+    # has not seen, known at training time without their labels).
+    d_train = day_ms(args.train_start) // DAY_MS
+    delay = df[(df.day >= d_train + 7) & (df.day < d_train + 14)]
+    delay_score = proba(model, delay)
+    baseline = {
+        "features": {f: fix_edges(histogram(train[f].to_numpy())) for f in FEATURES},
+        "score": fix_edges(histogram(np.clip(delay_score, 0, 1))),
+    }
+    gain = model.booster_.feature_importance(importance_type="gain")
+    importance = {f: float(f"{g / gain.sum():.6g}") for f, g in zip(FEATURES, gain)}
+
+    def at(threshold: float) -> dict:
+        flagged = score >= threshold
+        tp = int((flagged & (ty == 1)).sum())
+        fp = int((flagged & (ty == 0)).sum())
+        return {"precision": tp / max(tp + fp, 1), "recall": tp / max(int(ty.sum()), 1),
+                "fpr": fp / max(int((ty == 0).sum()), 1)}
+
+    rv, dc = at(review), at(decline)
+    amounts = test.amount_minor.to_numpy()
+    fraud_amount = amounts[ty == 1].sum()
+    manifest_metrics = {
+        "auc_roc": test_metrics["auc_roc"],
+        "average_precision": test_metrics["average_precision"],
+        "card_precision_at_100": test_metrics["card_precision_at_100"],
+        "validation_auc_roc": best_val["auc_roc"],
+        "validation_average_precision": best_val["average_precision"],
+        "validation_card_precision_at_100": best_val["card_precision_at_100"],
+        "test_precision_at_review": rv["precision"],
+        "test_recall_at_review": rv["recall"],
+        "test_fpr_at_review": rv["fpr"],
+        "test_precision_at_decline": dc["precision"],
+        "test_recall_at_decline": dc["recall"],
+        "test_fpr_at_decline": dc["fpr"],
+        "test_fraud_amount_share_declined": float(amounts[(ty == 1) & (score >= decline)].sum() / fraud_amount),
+        "test_transactions": int(len(test)),
+        "test_frauds": int(ty.sum()),
+        "train_transactions": int(len(train)),
+        "train_frauds": int(train.is_fraud.sum()),
+    }
+    manifest_metrics = {k: float(f"{v:.6g}") for k, v in manifest_metrics.items()}
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True).stdout.strip() != ""
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", True
+    data_files = {"rows": {"path": args.rows, "sha256": sha256(args.rows)}}
+    sim_info = {}
+    if args.sim:
+        for name in ("transactions.avro", "labels.avro"):
+            p = os.path.join(args.sim, name)
+            if os.path.exists(p):
+                data_files[name.split(".")[0]] = {"path": p, "sha256": sha256(p)}
+        summary = os.path.join(args.sim, "simulation.json")
+        if os.path.exists(summary):
+            s = json.load(open(summary))
+            sim_info = {k: s[k] for k in ("seed", "customers", "terminals", "days", "start_date", "label_delay_days",
+                                          "transactions", "frauds") if k in s}
+
+    manifest = {
+        "name": args.name,
+        "format": "onnx",
+        "version": args.version,
+        "description": (
+            "LightGBM gradient-boosted trees on the handbook's 15 features, trained on 2018-07-25..31 of the "
+            "default simulation (fraudscore simulate), exported with onnxmltools (zipmap off: output "
+            "'probabilities' [N, 2], fraud probability in column 1). Thresholds: REVIEW at 1 % and DECLINE at "
+            "0.1 % false-positive rate on the validation split (model trained 2018-07-11..17, scored on "
+            "2018-07-25..31)."
+        ),
+        "file": "model.onnx",
+        "input_name": input_name,
+        "output_name": output_name,
+        "output_column": 1,
+        "features": FEATURES,
+        "thresholds": {"review": float(f"{review:.9g}"), "decline": float(f"{decline:.9g}")},
+        "importance": importance,
+        "baseline": baseline,
+        "metrics": manifest_metrics,
+        "trained_on": {
+            "data": data_files,
+            "simulation": sim_info,
+            "protocol": {
+                "train": [args.train_start, "+7 days"],
+                "delay_days": 7,
+                "test": "the 7 days after the delay, known-compromised cards removed",
+                "validation_train": [args.validation_train_start, "+7 days"],
+                "baseline_features": "training week",
+                "baseline_score": "delay week (unlabelled at training time)",
+            },
+            "hyperparameters": {**best_params, "objective": "binary", "random_state": SEED},
+            "grid": GRID,
+            "code": "training/train.py",
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "lightgbm": lgb.__version__,
+            "onnxmltools": onnxmltools.__version__,
+            "python": sys.version.split()[0],
+            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "python_onnxruntime_max_abs_diff": onnx_diff,
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    # 6. Parity sample: 150 random test rows and 50 test frauds (fixed seed), with LightGBM's scores.
+    rs = np.random.RandomState(SEED)
+    idx = np.concatenate([
+        rs.choice(np.flatnonzero(ty == 0), 150, replace=False),
+        rs.choice(np.flatnonzero(ty == 1), min(50, int(ty.sum())), replace=False),
+    ])
+    idx.sort()
+    sample = test.iloc[idx]
+    sample_scores = proba(model, sample)
+    parity = {
+        "description": "Feature rows (Float32 values, FEATURES order) from the test week and LightGBM's "
+                       "Python predict_proba[:, 1] on them; test/scoring/champion-parity.test.ts checks that "
+                       "ONNX Runtime in Node gives the same scores within 1e-5.",
+        "features": FEATURES,
+        "lightgbm": lgb.__version__,
+        "transaction_ids": sample.transaction_id.tolist(),
+        "rows": [[float(x) for x in row] for row in sample[FEATURES].to_numpy(np.float32)],
+        "scores": [float(s) for s in sample_scores],
+    }
+    (out / "parity-sample.json").write_text(json.dumps(parity) + "\n")
+
+    report = {
+        "baselines": BASELINES,
+        "champion_test": test_metrics,
+        "validation": [{"params": p, **r} for p, r in results],
+        "chosen": best_params,
+        "thresholds": {"review": review, "decline": decline, "at_review": rv, "at_decline": dc},
+        "seconds": time.time() - t0,
+    }
+    Path("reports").mkdir(exist_ok=True)
+    Path("reports/training.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}/model.onnx ({(out / 'model.onnx').stat().st_size:,} bytes), manifest.json, "
+          f"parity-sample.json; reports/training.json; {time.time() - t0:.1f} s")
+    for name, b in BASELINES.items():
+        print(f"  {name:20s} AUC {b['auc_roc']:.3f} AP {b['average_precision']:.3f} CP@100 {b['card_precision_at_100']:.3f}")
+    print(f"  {'champion':20s} AUC {test_metrics['auc_roc']:.3f} AP {test_metrics['average_precision']:.3f} "
+          f"CP@100 {test_metrics['card_precision_at_100']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,7 +12,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     NODE_ENV=production \
     KAFKA_BROKERS=kafka:29092 \
     REDIS_URL=redis://redis:6379 \
-    FRAUDSCORE_MODEL_DIR=/app/models \
+    FRAUDSCORE_MODEL_DIR=/app/models/champion \
     FRAUDSCORE_HTTP_HOST=0.0.0.0 \
     FRAUDSCORE_HTTP_PORT=9464
 WORKDIR /app

@@ -106,8 +106,16 @@ interface Child {
   stop(): Promise<void>;
 }
 
+const children = new Set<ChildProcess>();
+// A failed run must not leave scorers consuming in the background.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 function child(args: string[], env: Record<string, string>, readyPattern: RegExp): Child {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     proc.stderr!.on('data', (b: Buffer) => {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { FraudError } from '../errors.js';
 import { fromRoot } from '../package-root.js';
+import { backfillCommand } from './backfill.js';
+import { evaluateCommand } from './evaluate.js';
+import { replayCommand } from './replay.js';
+import { rescoreCommand } from './rescore.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
+import { trainChallengerCommand } from './train-challenger.js';
 
 interface Command {
   summary: string;
@@ -9,7 +15,28 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  rescore: {
+    summary: 're-score a time range of the transactions topic with a model, beside the live scorer',
+    run: rescoreCommand,
+  },
+  replay: {
+    summary: 'produce historical transactions (and labels) from a file to Kafka, paced and resumable',
+    run: replayCommand,
+  },
   run: { summary: 'score transactions (embedded by default; Kafka + Redis when configured)', run: runCommand },
+  backfill: {
+    summary: 'replay transactions + labels through the FeatureStore into a training-set CSV',
+    run: backfillCommand,
+  },
+  evaluate: {
+    summary: 'champion and challenger on the handbook test week, next to its baselines',
+    run: evaluateCommand,
+  },
+  'train-challenger': { summary: 'train the TF.js MLP challenger from backfilled rows', run: trainChallengerCommand },
+  simulate: {
+    summary: 'simulate transactions and fraud labels (Fraud Detection Handbook) to Avro files',
+    run: simulateCommand,
+  },
 };
 
 function help(): string {

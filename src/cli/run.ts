@@ -13,10 +13,14 @@ import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
 import { logger } from '../log/logger.js';
+import { ChallengerAgreement, EventTimeLag } from '../monitoring/batch-observers.js';
+import { dashboardHtml } from '../monitoring/dashboard.js';
+import { DriftMonitor } from '../monitoring/drift.js';
 import { HttpServer, type ReadinessCheck } from '../monitoring/http.js';
 import { Metrics } from '../monitoring/metrics.js';
+import { ShadowChallenger } from '../pipeline/challenger.js';
 import { Champion } from '../pipeline/champion.js';
-import { Processor } from '../pipeline/processor.js';
+import { type BatchObserver, Processor } from '../pipeline/processor.js';
 import type { Sink } from '../pipeline/sink.js';
 import type { Source } from '../pipeline/source.js';
 import { RunStats, type RunSummary } from '../pipeline/stats.js';
@@ -54,6 +58,7 @@ export class Pipeline {
     readonly url: string | undefined,
     private readonly labels: LabelConsumer | undefined,
     private readonly progress: Progress,
+    private readonly challenger: ShadowChallenger | undefined,
   ) {}
 
   static async start(cfg: RunConfig): Promise<Pipeline> {
@@ -102,6 +107,7 @@ export class Pipeline {
     if (embedded) {
       source = new GeneratorSource({
         count: cfg.count,
+        rate: cfg.rate,
         seed: cfg.seed,
         poisonEvery: 2000,
         onProgress: (done, total) => progress.update(done, total),
@@ -117,6 +123,7 @@ export class Pipeline {
         sessionTimeoutMs: cfg.sessionTimeoutMs,
         maxInFlight: cfg.maxInFlight,
         readCommitted: cfg.delivery === 'exactly-once',
+        lag: metrics,
       });
       const kafkaSink = new KafkaSink(
         kafka,
@@ -127,13 +134,19 @@ export class Pipeline {
           delivery: cfg.delivery,
           transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
           decisionSchemaId: cfg.wireFormat === 'plain' ? null : SCHEMA_IDS.decision,
+          onCommitSeconds: (s) => metrics.stage.commit.observe(s),
         },
         kafkaSource,
       );
       await kafkaSink.connect();
       source = kafkaSource;
       sink = kafkaSink;
-      checks.push({ name: 'kafka', ready: () => kafkaSource.assignment.length > 0 });
+      // Assigned partitions and a group heartbeat within the session timeout (a member cut off from the
+      // broker keeps its last assignment until it notices; the heartbeat age gives it away).
+      checks.push({
+        name: 'kafka',
+        ready: () => kafkaSource.assignment.length > 0 && kafkaSource.millisSinceHeartbeat < cfg.sessionTimeoutMs,
+      });
       if (cfg.labelsTopic !== '') {
         labels = new LabelConsumer(
           kafka,
@@ -153,14 +166,48 @@ export class Pipeline {
       });
     }
 
-    const processor = new Processor(decoder, store, champion, sink, metrics, stats, {
-      maxBatch: cfg.maxBatch,
-      maxWaitMs: cfg.maxWaitMs,
-    });
+    // --- monitoring observers (issue 5): drift PSI, lag by event time, challenger agreement ---
+    const observers: BatchObserver[] = [
+      new DriftMonitor(() => registry.current().manifest, metrics, { windowSize: cfg.driftWindow }),
+      new EventTimeLag(metrics),
+      new ChallengerAgreement(metrics, () => {
+        const t = registry.current().manifest.thresholds;
+        return { review: cfg.reviewThreshold ?? t.review, decline: cfg.declineThreshold ?? t.decline };
+      }),
+    ];
+    // --- end monitoring observers ---
+
+    // Shadow challenger (issue 4): scored beside the champion into decision.challenger_score, never decides.
+    const challenger =
+      cfg.challengerDir === undefined
+        ? undefined
+        : await ShadowChallenger.load(cfg.challengerDir, {
+            maxBatch: cfg.maxBatch,
+            onLatency: (seconds) => metrics.challengerLatency.observe(seconds),
+            onError: (err) => log.warn('challenger failed a batch; its scores are null', { err }),
+          });
+    if (challenger) metrics.setModel('challenger', challenger.name, challenger.version, challenger.format);
+    const processor = new Processor(
+      decoder,
+      store,
+      champion,
+      sink,
+      metrics,
+      stats,
+      { maxBatch: cfg.maxBatch, maxWaitMs: cfg.maxWaitMs },
+      challenger,
+      observers,
+    );
     let http: HttpServer | undefined;
     let url: string | undefined;
     if (!cfg.noHttp) {
-      http = new HttpServer({ host: cfg.httpHost, port: cfg.httpPort, registry: metrics.registry, checks });
+      http = new HttpServer({
+        host: cfg.httpHost,
+        port: cfg.httpPort,
+        registry: metrics.registry,
+        checks,
+        routes: new Map([['/dashboard', () => ['text/html; charset=utf-8', dashboardHtml()] as [string, string]]]),
+      });
       try {
         url = await http.listen();
       } catch (err) {
@@ -169,9 +216,22 @@ export class Pipeline {
           `cannot serve HTTP on ${cfg.httpHost}:${cfg.httpPort} (${(err as Error).message}); pick another --http-port (0 = any free port) or --no-http`,
         );
       }
-      log.info('serving', { metrics: `${url}/metrics`, ready: `${url}/readyz` });
+      log.info('serving', { metrics: `${url}/metrics`, ready: `${url}/readyz`, dashboard: `${url}/dashboard` });
     }
-    const app = new Pipeline(cfg, metrics, registry, store, processor, source, sink, http, url, labels, progress);
+    const app = new Pipeline(
+      cfg,
+      metrics,
+      registry,
+      store,
+      processor,
+      source,
+      sink,
+      http,
+      url,
+      labels,
+      progress,
+      challenger,
+    );
     (app as { stats: RunStats }).stats = stats;
     return app;
   }
@@ -215,6 +275,7 @@ export class Pipeline {
       await this.store.close();
       this.registry.stopWatching();
       await this.registry.close();
+      await this.challenger?.close();
       await this.http?.close();
     })();
     return this.stopping;

@@ -31,10 +31,12 @@ export interface RunConfig {
   declineThreshold: number | undefined;
   redisPrefix: string;
   redisTimeoutMs: number;
+  driftWindow: number;
   httpHost: string;
   httpPort: number;
   noHttp: boolean;
   count: number;
+  rate: number;
   seed: number;
   decisionsOut: string | undefined;
   progress: 'auto' | 'on' | 'off';

@@ -122,7 +122,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     flag: '--model',
     env: 'FRAUDSCORE_MODEL_DIR',
     kind: 'string',
-    default: 'models/placeholder',
+    default: 'models/champion',
     help: 'Champion model folder (manifest.json + model file); reloaded when it changes.',
   },
   {
@@ -227,12 +227,22 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'Feature round trip timeout; past it the batch is scored with default features, marked degraded.',
   },
   {
+    key: 'driftWindow',
+    flag: '--drift-window',
+    env: 'FRAUDSCORE_DRIFT_WINDOW',
+    kind: 'int',
+    min: 100,
+    max: 1_000_000,
+    default: '10000',
+    help: 'Records in the sliding window whose feature and score PSI against the model baseline is exported.',
+  },
+  {
     key: 'httpHost',
     flag: '--http-host',
     env: 'FRAUDSCORE_HTTP_HOST',
     kind: 'string',
     default: '127.0.0.1',
-    help: 'Address of the /metrics, /healthz and /readyz server.',
+    help: 'Address of the /metrics, /healthz, /readyz and /dashboard server.',
   },
   {
     key: 'httpPort',
@@ -260,6 +270,15 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     min: 1,
     default: '20000',
     help: 'Embedded mode: how many generated transactions to score.',
+  },
+  {
+    key: 'rate',
+    flag: '--rate',
+    env: 'FRAUDSCORE_EMBEDDED_RATE',
+    kind: 'int',
+    min: 0,
+    default: '0',
+    help: 'Embedded mode: generate at most this many transactions per second (0: as fast as possible), e.g. to watch /dashboard.',
   },
   {
     key: 'seed',

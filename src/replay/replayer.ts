@@ -262,7 +262,7 @@ export class Replayer {
       const at = (topic: string) => {
         const p = res.find((r) => r.topic === topic)?.partitions.find((x) => x.partition === 0);
         const n = p ? Number(p.offset) : -1;
-        return n > 0 ? n : 0;
+        return Math.max(n, 0);
       };
       const cp = { transactions: at(this.opts.topic), labels: this.opts.labelsTopic ? at(this.opts.labelsTopic) : 0 };
       log.info('resuming after checkpoint', { group, ...cp });

@@ -1,9 +1,11 @@
 // docker-compose.yml must stay valid and agree with the native stack (scripts/stack.sh) and with the
 // environment variables fraudscore reads. Needs only a Compose client, no Docker engine: Compose v2
 // (`docker compose`) when installed, else Debian's Compose v1 (`docker-compose`).
+
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { RUN_OPTIONS } from '../../src/config/options.js';
 import { loadTopicSpecs, packageRoot } from '../../src/kafka/admin.js';
 
 const root = packageRoot();
@@ -92,21 +94,19 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
     expect(ports(services.redis)).toContainEqual({ hostIp: '127.0.0.1', published: '6379', target: '6379' });
 
     const env = services.scorer.environment as Record<string, string | number>;
-    expect(Object.keys(env).sort()).toEqual(
-      [
-        'KAFKA_BROKERS',
-        'REDIS_URL',
-        'FRAUDSCORE_TRANSACTIONS_TOPIC',
-        'FRAUDSCORE_DECISIONS_TOPIC',
-        'FRAUDSCORE_DLQ_TOPIC',
-        'FRAUDSCORE_LABELS_TOPIC',
-        'FRAUDSCORE_GROUP_ID',
-        'FRAUDSCORE_DELIVERY',
-        'FRAUDSCORE_MODEL_DIR',
-        'FRAUDSCORE_HTTP_HOST',
-        'FRAUDSCORE_HTTP_PORT',
-      ].sort(),
-    );
+    // Every variable the scorer container gets is one fraudscore reads (a typo would be silently ignored).
+    const known = new Set(RUN_OPTIONS.map((o) => o.env));
+    for (const name of Object.keys(env)) expect(known.has(name), `${name} is not a fraudscore option`).toBe(true);
+    for (const name of [
+      'KAFKA_BROKERS',
+      'REDIS_URL',
+      'FRAUDSCORE_MODEL_DIR',
+      'FRAUDSCORE_HTTP_HOST',
+      'FRAUDSCORE_HTTP_PORT',
+    ]) {
+      expect(Object.keys(env)).toContain(name);
+    }
+    expect(String(env.FRAUDSCORE_MODEL_DIR)).toMatch(/^\/app\/models\/[a-z]+$/);
     expect(env.KAFKA_BROKERS).toBe('kafka:29092');
     expect(env.REDIS_URL).toBe('redis://redis:6379');
     expect(['exactly-once', 'at-least-once']).toContain(env.FRAUDSCORE_DELIVERY);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { FraudError } from '../errors.js';
 import { fromRoot } from '../package-root.js';
 import { backfillCommand } from './backfill.js';
+import { backtestCommand } from './backtest.js';
 import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { rescoreCommand } from './rescore.js';
@@ -15,6 +16,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  backtest: {
+    summary: 'report a replayed or re-scored range: evaluate metrics, outcomes, latency, plots, comparison',
+    run: backtestCommand,
+  },
   rescore: {
     summary: 're-score a time range of the transactions topic with a model, beside the live scorer',
     run: rescoreCommand,

@@ -87,10 +87,25 @@ export async function scoreWith(dir: string, input: Float32Array, maxBatch = 102
   return { scores, manifest, seconds: (performance.now() - t0) / 1000 };
 }
 
-export async function evaluateModel(dir: string, week: TestWeek) {
-  const { scores, manifest, seconds } = await scoreWith(dir, week.input);
-  const { y } = week;
-  const decline = manifest.thresholds.decline;
+/** What the detection metrics are computed over: one entry per transaction. */
+export interface ScoredSet {
+  y: ArrayLike<number>;
+  scores: ArrayLike<number>;
+  /** Day index (UTC) of each transaction's event time, for card precision@k. */
+  day: ArrayLike<number>;
+  card: readonly string[];
+  amount: ArrayLike<number>;
+}
+
+export type DetectionMetrics = Omit<ModelEvaluation, 'model' | 'format' | 'seconds_scoring'>;
+
+/**
+ * The one implementation of the detection metrics: `fraudscore evaluate` and the backtest report both
+ * call it, so the same scores and labels give the same numbers in both.
+ */
+export function detectionMetrics(set: ScoredSet, thresholds: { review: number; decline: number }): DetectionMetrics {
+  const { y, scores } = set;
+  const decline = thresholds.decline;
   let tp = 0;
   let fp = 0;
   let pos = 0;
@@ -101,21 +116,28 @@ export async function evaluateModel(dir: string, week: TestWeek) {
       else fp++;
     }
   }
-  const evaluation: ModelEvaluation = {
-    model: `${manifest.name}@${manifest.version}`,
-    format: manifest.format,
+  return {
     auc_roc: aucRoc(y, scores),
     average_precision: averagePrecision(y, scores),
-    card_precision_at_100: cardPrecisionAtK(week.day, week.card, y, scores, 100),
+    card_precision_at_100: cardPrecisionAtK(set.day, set.card, y, scores, 100),
     recall_at_1pct_fpr: recallAtFpr(y, scores, 0.01),
     recall_at_5pct_fpr: recallAtFpr(y, scores, 0.05),
-    review_threshold: manifest.thresholds.review,
+    review_threshold: thresholds.review,
     decline_threshold: decline,
-    fraud_amount_share_at_decline: fraudAmountShare(y, scores, week.amount, decline),
+    fraud_amount_share_at_decline: fraudAmountShare(y, scores, set.amount, decline),
     precision_at_decline: tp + fp > 0 ? tp / (tp + fp) : Number.NaN,
     recall_at_decline: pos > 0 ? tp / pos : Number.NaN,
     fpr_at_decline: fp / (y.length - pos),
+  };
+}
+
+export async function evaluateModel(dir: string, week: TestWeek) {
+  const { scores, manifest, seconds } = await scoreWith(dir, week.input);
+  const evaluation: ModelEvaluation = {
+    model: `${manifest.name}@${manifest.version}`,
+    format: manifest.format,
+    ...detectionMetrics({ ...week, scores }, manifest.thresholds),
     seconds_scoring: seconds,
   };
-  return { evaluation, curve: precisionRecallCurve(y, scores) };
+  return { evaluation, curve: precisionRecallCurve(week.y, scores) };
 }

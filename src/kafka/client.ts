@@ -22,7 +22,7 @@ export function kafkaClient(brokers: string[], clientId: string): Kafka {
         const fields = { logger: entry.logger, broker: rest.broker, error: rest.error };
         // Retried protocol conditions (a transaction still completing, a coordinator loading) are
         // routine under load; logging them per batch would flood the log.
-        const routine = typeof rest.error === 'string' && ROUTINE.test(rest.error);
+        const routine = ROUTINE.test(`${message} ${typeof rest.error === 'string' ? rest.error : ''}`);
         if (level <= logLevel.ERROR && !routine) log.warn(message, fields);
         else log.debug(message, fields);
       },

@@ -35,11 +35,9 @@ export const CSV_COLUMNS = {
 
 export function openRows<T extends Transaction | Label>(path: string, kind: RowKind): RowFile<T> {
   const size = statSync(path).size;
+  // Paused until a row is asked for: a 'data' listener here would start the flow and lose the bytes
+  // read before the parser is attached.
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  let read = 0;
-  stream.on('data', (b) => {
-    read += (b as Buffer).length;
-  });
   const lower = path.toLowerCase();
   let rows: AsyncIterable<Row<T>>;
   if (lower.endsWith('.ndjson') || lower.endsWith('.jsonl') || lower.endsWith('.json')) {
@@ -49,7 +47,7 @@ export function openRows<T extends Transaction | Label>(path: string, kind: RowK
   } else {
     rows = avroRows(stream, kind) as AsyncIterable<Row<T>>;
   }
-  return { rows, bytesRead: () => read, size };
+  return { rows, bytesRead: () => stream.bytesRead, size };
 }
 
 async function* avroRows(stream: NodeJS.ReadableStream, kind: RowKind): AsyncIterable<Row<Transaction | Label>> {

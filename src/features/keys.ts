@@ -6,8 +6,10 @@ export const DEFAULT_KEY_PREFIX = 'fs:';
 export interface FeatureKeys {
   /** ZSET member = transaction id, score = event time (ms): the customer's transactions. */
   customerTx(customerId: string): string;
-  /** HASH transaction id → amount in minor units, for the members of customerTx. */
+  /** ZSET member = '<amount minor>:<transaction id>', score = event time: the customer's amounts. */
   customerAmounts(customerId: string): string;
+  /** HASH 'c<day>' → count and 's<day>' → sum of minor units per UTC day: the customer's day buckets. */
+  customerDays(customerId: string): string;
   /** ZSET member = transaction id, score = event time: the terminal's transactions. */
   terminalTx(terminalId: string): string;
   /** ZSET member = transaction id, score = event time: the terminal's transactions reported fraud. */
@@ -20,6 +22,7 @@ export function featureKeys(prefix: string = DEFAULT_KEY_PREFIX): FeatureKeys {
   return {
     customerTx: (id) => `${prefix}{c:${id}}:tx`,
     customerAmounts: (id) => `${prefix}{c:${id}}:amt`,
+    customerDays: (id) => `${prefix}{c:${id}}:days`,
     terminalTx: (id) => `${prefix}{t:${id}}:tx`,
     terminalFraud: (id) => `${prefix}{t:${id}}:fraud`,
     pattern: `${escapeGlob(prefix)}*`,

@@ -48,7 +48,7 @@ async function expectWindowsCountedOnce(redis: Redis, prefix: string, txs: reado
   const pipe = redis.pipeline();
   for (const c of perCustomer.keys()) {
     pipe.zcard(keys.customerTx(c));
-    pipe.hlen(keys.customerAmounts(c));
+    pipe.zcard(keys.customerAmounts(c));
   }
   const res = (await pipe.exec())!.map(([err, v]) => {
     if (err) throw err;

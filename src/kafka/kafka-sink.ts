@@ -35,6 +35,8 @@ export interface KafkaSinkOptions {
 export interface OffsetOwner {
   owns(positions: readonly Position[]): boolean;
   commit(positions: readonly Position[]): Promise<void>;
+  /** The positions are durable (decisions written, offsets committed). */
+  written?(positions: readonly Position[]): void;
 }
 
 /**
@@ -78,6 +80,7 @@ export class KafkaSink implements Sink {
       const t0 = performance.now();
       await this.owner.commit(batch.positions);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
       return;
     }
     const tx = await this.producer.transaction();
@@ -96,6 +99,7 @@ export class KafkaSink implements Sink {
       }
       await tx.commit();
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
     } catch (err) {
       try {
         await tx.abort();

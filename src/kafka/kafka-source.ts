@@ -40,6 +40,8 @@ export class KafkaSource implements Source {
   private readonly assigned = new Set<string>();
   private generation = 0;
   private paused = false;
+  /** resolveOffset of each partition's batch in flight (kafkajs' local consumed position). */
+  private readonly resolvers = new Map<string, (offset: string) => void>();
   private stopping = false;
   private ended: (() => void) | undefined;
   private lastHeartbeat = 0;
@@ -101,9 +103,16 @@ export class KafkaSource implements Source {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      // Offsets are resolved as micro-batches are written (see written()), so that a batch kafkajs retries
+      // after a failure starts after the last written record instead of repeating committed ones.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (!isRunning() || isStale()) return;
+        if (batch.messages.length === 0) {
+          resolveOffset(batch.lastOffset());
+          return;
+        }
+        this.resolvers.set(`${batch.topic}/${batch.partition}`, resolveOffset);
         const arrivedAt = performance.now();
         const records: SourceRecord[] = new Array(batch.messages.length);
         for (let i = 0; i < batch.messages.length; i++) {
@@ -122,9 +131,10 @@ export class KafkaSource implements Source {
         const lag = this.opts.lag;
         const hwm = Number(batch.highWatermark);
         lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - Number(batch.firstOffset() ?? hwm)));
-        // A rejection makes kafkajs retry the batch from its first offset; the sink aborted its
-        // transaction (exactly-once) or will re-produce (at-least-once), so nothing is lost.
+        // A rejection makes kafkajs fetch again from the last resolved offset: the records of this batch
+        // that were not written come again (the sink aborted their transaction or never acknowledged them).
         await handler(records);
+        resolveOffset(batch.lastOffset());
         lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - 1 - Number(batch.lastOffset())));
         await heartbeat();
       },
@@ -141,6 +151,13 @@ export class KafkaSource implements Source {
     } else if (this.paused && inFlight < this.opts.maxInFlight / 2) {
       this.paused = false;
       this.consumer.resume([{ topic: this.opts.topic }]);
+    }
+  }
+
+  /** Called by the sink once positions are durable: kafkajs then never re-fetches below them. */
+  written(positions: readonly Position[]): void {
+    for (const p of positions) {
+      this.resolvers.get(`${p.topic}/${p.partition}`)?.(String(BigInt(p.offset) - 1n));
     }
   }
 

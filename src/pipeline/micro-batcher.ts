@@ -2,32 +2,51 @@ import type { SourceRecord } from './source.js';
 
 interface Submission {
   remaining: number;
+  /** Set once any of its records failed: its other records are dropped, never written after the gap. */
+  failed: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-export type BatchProcessor = (records: SourceRecord[]) => Promise<void>;
+function fail(owners: readonly Submission[], err: unknown): void {
+  for (const o of owners) {
+    if (o.failed) continue;
+    o.failed = true;
+    o.reject(err);
+  }
+}
+
+/** Turns a micro-batch into what must be written (decode, features, scoring, policy). */
+export type BatchPreparer<P> = (records: SourceRecord[]) => Promise<P>;
+/** Writes (and commits) a prepared batch. */
+export type BatchWriter<P> = (prepared: P) => Promise<void>;
 
 /**
  * Gathers records from any number of concurrent submitters into micro-batches of at most `maxBatch`,
  * flushed when full or when the oldest record has waited `maxWaitMs`, whichever comes first.
- * Batches run one at a time (one feature round trip and one model run each). A submission resolves
- * when all its records have been processed, so a Kafka partition does not move on before that.
+ *
+ * Two stages overlap: while batch k is being written (produce + commit, mostly waiting on the broker),
+ * batch k+1 is prepared (mostly waiting on Redis). Batches are prepared one at a time and written one
+ * at a time, in order; batch k+1 is written only if batch k was, so a commit never moves past records
+ * that were not written. A submission resolves when all its records are written.
  */
-export class MicroBatcher {
+export class MicroBatcher<P> {
   private pending: SourceRecord[] = [];
   private owners: Submission[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private closed = false;
+  /** Settles when the last batch handed to the writer is written (true) or failed (false). */
+  private lastWrite: Promise<boolean> = Promise.resolve(true);
 
   constructor(
-    private readonly process: BatchProcessor,
+    private readonly prepare: BatchPreparer<P>,
+    private readonly write: BatchWriter<P>,
     private readonly maxBatch: number,
     private readonly maxWaitMs: number,
   ) {}
 
-  /** Records accepted and not yet processed. */
+  /** Records accepted and not yet prepared. */
   get inFlight(): number {
     return this.pending.length;
   }
@@ -36,7 +55,7 @@ export class MicroBatcher {
     if (records.length === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('micro-batcher is closed'));
     return new Promise<void>((resolve, reject) => {
-      const sub: Submission = { remaining: records.length, resolve, reject };
+      const sub: Submission = { remaining: records.length, failed: false, resolve, reject };
       for (const r of records) {
         this.pending.push(r);
         this.owners.push(sub);
@@ -45,13 +64,14 @@ export class MicroBatcher {
     });
   }
 
-  /** Stops accepting records; resolves when everything accepted has been processed. */
+  /** Stops accepting records; resolves when everything accepted has been written (or failed). */
   async close(): Promise<void> {
     this.closed = true;
     while (this.pending.length > 0 || this.running) {
       if (!this.running) void this.drain();
       await new Promise((r) => setTimeout(r, 5));
     }
+    await this.lastWrite;
   }
 
   private schedule(): void {
@@ -76,17 +96,38 @@ export class MicroBatcher {
     try {
       while (this.pending.length > 0) {
         const n = Math.min(this.maxBatch, this.pending.length);
-        const batch = this.pending.splice(0, n);
-        const owners = this.owners.splice(0, n);
+        let batch = this.pending.splice(0, n);
+        let owners = this.owners.splice(0, n);
+        // Records of a submission that already failed are redelivered with it (Kafka retries the whole
+        // fetch batch); writing them now would commit offsets past the records that failed.
+        if (owners.some((o) => o.failed)) {
+          batch = batch.filter((_, i) => !owners[i].failed);
+          owners = owners.filter((o) => !o.failed);
+          if (batch.length === 0) continue;
+        }
+        let prepared: P;
         try {
-          await this.process(batch);
+          prepared = await this.prepare(batch);
         } catch (err) {
-          for (const o of owners) o.reject(err);
+          fail(owners, err);
           continue;
         }
-        for (const o of owners) {
-          if (--o.remaining === 0) o.resolve();
+        // The previous batch's write overlapped with this prepare; this one is written only after it.
+        if (!(await this.lastWrite)) {
+          fail(owners, new Error('an earlier micro-batch failed to be written; this one is retried with it'));
+          this.lastWrite = Promise.resolve(true);
+          continue;
         }
+        this.lastWrite = this.write(prepared).then(
+          () => {
+            for (const o of owners) if (--o.remaining === 0 && !o.failed) o.resolve();
+            return true;
+          },
+          (err: unknown) => {
+            fail(owners, err);
+            return false;
+          },
+        );
         // A partly filled batch waits for more records unless we are closing.
         if (this.pending.length < this.maxBatch && !this.closed && this.maxWaitMs > 0) break;
       }

@@ -62,7 +62,7 @@ const NO_REASONS: readonly string[] = Object.freeze([]);
  * It knows only the seams (FeatureStore, ChampionHandle, Sink), never Kafka or Redis.
  */
 export class Processor {
-  private readonly batcher: MicroBatcher;
+  private readonly batcher: MicroBatcher<PreparedBatch>;
   // Reused every batch: the hot path allocates only the decision objects it hands to the sink.
   private readonly txs: Transaction[];
   private readonly records: SourceRecord[];
@@ -82,7 +82,12 @@ export class Processor {
     private readonly challenger?: ChallengerHandle,
     private readonly observers: readonly BatchObserver[] = [],
   ) {
-    this.batcher = new MicroBatcher((batch) => this.processBatch(batch), opts.maxBatch, opts.maxWaitMs);
+    this.batcher = new MicroBatcher(
+      (batch) => this.prepare(batch),
+      (prepared) => this.write(prepared),
+      opts.maxBatch,
+      opts.maxWaitMs,
+    );
     this.txs = new Array(opts.maxBatch);
     this.records = new Array(opts.maxBatch);
     this.features = new Float32Array(opts.maxBatch * N_FEATURES);
@@ -115,7 +120,8 @@ export class Processor {
     return s;
   }
 
-  private async processBatch(batch: SourceRecord[]): Promise<void> {
+  /** Decode, features, scoring and policy: everything before the sink. Reuses the batch buffers. */
+  private async prepare(batch: SourceRecord[]): Promise<PreparedBatch> {
     const m = this.metrics;
     const t0 = performance.now();
     const deadLetters: DeadLetter[] = [];
@@ -185,26 +191,14 @@ export class Processor {
       m.stage.policy.observe((performance.now() - t3) / 1000);
     }
 
-    const tw = performance.now();
-    for (let i = 0; i < n; i++) decisions[i].latency_us = Math.round((tw - this.records[i].arrivedAt) * 1000);
     const positions: Position[] = [];
     for (const r of last.values()) {
       positions.push({ topic: r.topic, partition: r.partition, offset: String(BigInt(r.offset) + 1n) });
     }
-    await this.sink.write({ decisions, deadLetters, positions });
-    const done = performance.now();
-    m.stage.produce.observe((done - tw) / 1000);
-
-    const wall = Date.now();
-    for (let i = 0; i < n; i++) {
-      const d = decisions[i];
-      m.decisions[d.decision].inc();
-      const processing = done - this.records[i].arrivedAt;
-      m.processingLatency.observe(processing / 1000);
-      m.eventToDecision.observe((wall - d.event_time) / 1000);
-      this.stats.recordDecision(d, processing);
-    }
-    this.stats.deadLetters += deadLetters.length;
+    const arrivals = new Float64Array(n);
+    for (let i = 0; i < n; i++) arrivals[i] = this.records[i].arrivedAt;
+    // Observers see the batch now, while the reused buffers still hold it (a batch whose write then
+    // fails is observed again when it is redelivered).
     if (n > 0 && this.observers.length > 0) {
       const observed: ObservedBatch = {
         n,
@@ -219,5 +213,37 @@ export class Processor {
     }
     // Let the batch's buffers be collected while the processor waits for the next one.
     this.records.fill(undefined as unknown as SourceRecord, 0, n);
+    return { decisions, deadLetters, positions, arrivals };
   }
+
+  /** Sink write (and commit), then the per-decision metrics. Runs while the next batch is prepared. */
+  private async write(p: PreparedBatch): Promise<void> {
+    const m = this.metrics;
+    const { decisions, deadLetters, arrivals } = p;
+    const n = decisions.length;
+    const tw = performance.now();
+    for (let i = 0; i < n; i++) decisions[i].latency_us = Math.round((tw - arrivals[i]) * 1000);
+    await this.sink.write({ decisions, deadLetters, positions: p.positions });
+    const done = performance.now();
+    m.stage.produce.observe((done - tw) / 1000);
+
+    const wall = Date.now();
+    for (let i = 0; i < n; i++) {
+      const d = decisions[i];
+      m.decisions[d.decision].inc();
+      const processing = done - arrivals[i];
+      m.processingLatency.observe(processing / 1000);
+      m.eventToDecision.observe((wall - d.event_time) / 1000);
+      this.stats.recordDecision(d, processing);
+    }
+    this.stats.deadLetters += deadLetters.length;
+  }
+}
+
+interface PreparedBatch {
+  decisions: Decision[];
+  deadLetters: DeadLetter[];
+  positions: Position[];
+  /** performance.now() at which each decision's record arrived. */
+  arrivals: Float64Array;
 }

@@ -18,6 +18,7 @@ describe('MicroBatcher', () => {
       async (batch) => {
         sizes.push(batch.length);
       },
+      async () => {},
       4,
       20,
     );
@@ -33,6 +34,7 @@ describe('MicroBatcher', () => {
       async (batch) => {
         batches.push(batch.map((r) => r.offset));
       },
+      async () => {},
       8,
       10,
     );
@@ -51,6 +53,7 @@ describe('MicroBatcher', () => {
         running--;
         if (batch.some((r) => r.offset === '6')) throw new Error('sink down');
       },
+      async () => {},
       2,
       1,
     );
@@ -69,6 +72,7 @@ describe('MicroBatcher', () => {
       async (batch) => {
         n += batch.length;
       },
+      async () => {},
       100,
       1000,
     );
@@ -77,5 +81,66 @@ describe('MicroBatcher', () => {
     await p;
     expect(n).toBe(3);
     await expect(b.submit([rec(4)])).rejects.toThrow('closed');
+  });
+
+  it('prepares the next batch while the previous one is written, and writes in order', async () => {
+    const events: string[] = [];
+    const b = new MicroBatcher<string>(
+      async (batch) => {
+        events.push(`prepare ${batch[0].offset}`);
+        await new Promise((r) => setTimeout(r, 5));
+        return batch[0].offset;
+      },
+      async (first) => {
+        events.push(`write ${first} start`);
+        await new Promise((r) => setTimeout(r, 20));
+        events.push(`write ${first} end`);
+      },
+      2,
+      1,
+    );
+    await b.submit([rec(1), rec(2), rec(3), rec(4), rec(5), rec(6)]);
+    // Batch 3 is prepared while batch 1 is still being written; writes never overlap.
+    expect(events.indexOf('prepare 3')).toBeLessThan(events.indexOf('write 1 end'));
+    const writes = events.filter((e) => e.startsWith('write'));
+    expect(writes).toEqual([
+      'write 1 start',
+      'write 1 end',
+      'write 3 start',
+      'write 3 end',
+      'write 5 start',
+      'write 5 end',
+    ]);
+  });
+
+  it('never writes past a failed batch: the rest of its submissions is dropped for redelivery', async () => {
+    const written: string[] = [];
+    let failOnce = true;
+    const b = new MicroBatcher<SourceRecord[]>(
+      async (batch) => batch,
+      async (batch) => {
+        if (failOnce && batch.some((r) => r.offset === '3')) {
+          failOnce = false;
+          throw new Error('broker down');
+        }
+        written.push(...batch.map((r) => r.offset));
+      },
+      2,
+      1,
+    );
+    // One submission spanning three batches ([1,2] [3,4] [5,6]); the second fails.
+    const spanning = b.submit([rec(1), rec(2), rec(3), rec(4), rec(5), rec(6)]);
+    await expect(spanning).rejects.toThrow('broker down');
+    await b.close();
+    expect(written).toEqual(['1', '2']);
+    // The redelivery (a new submission of the same records) goes through.
+    const b2 = new MicroBatcher<SourceRecord[]>(
+      async (x) => x,
+      async (x) => void written.push(...x.map((r) => r.offset)),
+      2,
+      1,
+    );
+    await b2.submit([rec(3), rec(4), rec(5), rec(6)]);
+    expect(written).toEqual(['1', '2', '3', '4', '5', '6']);
   });
 });

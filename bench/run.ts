@@ -223,6 +223,7 @@ async function pacedLatency(
   const type = decisionType();
   const latencies: number[] = [];
   const inScorer: number[] = [];
+  const toScored: number[] = [];
   const reader = kafka.consumer({
     groupId: `${run}-reader-${rate}-${delivery}`,
     maxWaitTimeInMs: 10,
@@ -237,6 +238,7 @@ async function pacedLatency(
         const d = type.fromBuffer(m.value!.subarray(5)) as Decision;
         latencies.push(now - d.event_time);
         inScorer.push(d.latency_us / 1000);
+        toScored.push(d.scored_at - d.event_time);
       }
     },
   });
@@ -275,6 +277,10 @@ async function pacedLatency(
   log(`paced ${rate} tx/s for ${seconds} s: ${latencies.length}/${sent} decisions read`);
   const scorerSide = inScorer.slice(Math.floor(inScorer.length * 0.1)).sort((a, b) => a - b);
   const qs = (p: number) => round(scorerSide[Math.min(scorerSide.length - 1, Math.floor(p * scorerSide.length))], 1);
+  const ts = toScored.slice(Math.floor(toScored.length * 0.1)).sort((a, b) => a - b);
+  log(
+    `paced ${rate} tx/s ${delivery}: event→scored p50 ${ts[Math.floor(ts.length / 2)]} ms, p99 ${ts[Math.floor(ts.length * 0.99)]} ms`,
+  );
   return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99) };
 }
 

@@ -106,7 +106,7 @@ describe('replay → scorer → backtest report', () => {
     // `fraudscore evaluate`'s path on the same transactions: the real scorer over the same feature
     // vectors, then the same metric function; every number must be equal.
     const input = new Float32Array(n * N_FEATURES);
-    decisions.forEach((d, i) => input.set(d.features, i * N_FEATURES));
+    for (const [i, d] of decisions.entries()) input.set(d.features, i * N_FEATURES);
     const { scores } = await scoreWith(MODEL, input);
     const set = scoredSet(decisions, isFraud);
     for (let i = 0; i < n; i++) expect(scores[i]).toBe(Math.fround(decisions[i].score));

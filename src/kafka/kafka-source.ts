@@ -69,6 +69,7 @@ export class KafkaSource implements Source {
     this.consumer.on(ev.GROUP_JOIN, (e) => {
       this.generation++;
       this.assigned.clear();
+      this.resolvers.clear();
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const p of partitions) this.assigned.add(`${topic}/${p}`);
       }
@@ -157,7 +158,10 @@ export class KafkaSource implements Source {
   /** Called by the sink once positions are durable: kafkajs then never re-fetches below them. */
   written(positions: readonly Position[]): void {
     for (const p of positions) {
-      this.resolvers.get(`${p.topic}/${p.partition}`)?.(String(BigInt(p.offset) - 1n));
+      const key = `${p.topic}/${p.partition}`;
+      // A partition revoked meanwhile is no longer ours to move: its new owner reads the commit.
+      if (!this.assigned.has(key)) continue;
+      this.resolvers.get(key)?.(String(BigInt(p.offset) - 1n));
     }
   }
 

@@ -8,8 +8,6 @@ export interface FeatureKeys {
   customerTx(customerId: string): string;
   /** ZSET member = '<amount minor>:<transaction id>', score = event time: the customer's amounts. */
   customerAmounts(customerId: string): string;
-  /** HASH 'c<day>' → count and 's<day>' → sum of minor units per UTC day: the customer's day buckets. */
-  customerDays(customerId: string): string;
   /** ZSET member = transaction id, score = event time: the terminal's transactions. */
   terminalTx(terminalId: string): string;
   /** ZSET member = transaction id, score = event time: the terminal's transactions reported fraud. */
@@ -22,7 +20,6 @@ export function featureKeys(prefix: string = DEFAULT_KEY_PREFIX): FeatureKeys {
   return {
     customerTx: (id) => `${prefix}{c:${id}}:tx`,
     customerAmounts: (id) => `${prefix}{c:${id}}:amt`,
-    customerDays: (id) => `${prefix}{c:${id}}:days`,
     terminalTx: (id) => `${prefix}{t:${id}}:tx`,
     terminalFraud: (id) => `${prefix}{t:${id}}:fraud`,
     pattern: `${escapeGlob(prefix)}*`,

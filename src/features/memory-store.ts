@@ -1,4 +1,4 @@
-// The in-memory FeatureStore (embedded runs, backfills, tests). It mirrors lua/add-transaction-5.lua and
+// The in-memory FeatureStore (embedded runs, backfills, tests). It mirrors lua/add-transaction-4.lua and
 // lua/add-label-2.lua step by step (same per-key idempotency, same trimming, same windows), so that it
 // returns the same 12 aggregates as Redis and therefore bit-identical vectors.
 

@@ -1,5 +1,5 @@
 // The live FeatureStore: one pipelined round trip per micro-batch, one EVALSHA of
-// lua/add-transaction-5.lua per transaction. A slow or absent Redis never stalls the pipeline: commands
+// lua/add-transaction-4.lua per transaction. A slow or absent Redis never stalls the pipeline: commands
 // time out fast, nothing queues while disconnected, and enrich() then writes the documented defaults
 // (compute.ts DEFAULT_FEATURES_DOC) and resolves to FEATURES_UNAVAILABLE until Redis answers again.
 
@@ -121,7 +121,7 @@ export class RedisFeatureStore implements FeatureStore {
   private async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const [tx, label] = await Promise.all([readLuaScript('add-transaction-5.lua'), readLuaScript('add-label-2.lua')]);
+      const [tx, label] = await Promise.all([readLuaScript('add-transaction-4.lua'), readLuaScript('add-label-2.lua')]);
       this.txScript = withSha(tx);
       this.labelScript = withSha(label);
       const ready = new Promise<void>((resolve, reject) => {
@@ -174,12 +174,11 @@ export class RedisFeatureStore implements FeatureStore {
           const tx = txs[i];
           pipeline.evalsha(
             script.sha,
-            5,
+            4,
             k.customerTx(tx.customer_id),
             k.customerAmounts(tx.customer_id),
             k.terminalTx(tx.terminal_id),
             k.terminalFraud(tx.terminal_id),
-            k.customerDays(tx.customer_id),
             tx.transaction_id,
             String(tx.event_time),
             String(tx.amount_minor),

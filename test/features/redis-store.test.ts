@@ -78,7 +78,7 @@ describe('RedisFeatureStore', () => {
   });
 
   it('finds its Lua scripts from the package root', () => {
-    for (const name of ['add-transaction-5.lua', 'add-label-2.lua']) {
+    for (const name of ['add-transaction-4.lua', 'add-label-2.lua']) {
       expect(existsSync(luaPath(name))).toBe(true);
       expect(readFileSync(luaPath(name), 'utf8')).toMatch(/KEYS\[1\]/);
     }

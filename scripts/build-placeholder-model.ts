@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../src/features/feature-names.js';
 import type { Histogram, Manifest } from '../src/scoring/manifest.js';
 import { logisticModel } from '../src/scoring/onnx-builder.js';
+import { rng } from '../src/simulate/random.js';
 
 export const PLACEHOLDER_VERSION = '0.1.0';
 export const SAMPLE_SEED = 20261129;
@@ -60,18 +61,6 @@ export interface LogisticParams {
   bias: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the sample (and thus the histograms) is the same everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(rand: () => number): number {
   // Box–Muller; 1 − u keeps log() away from 0.
   const u = 1 - rand();
@@ -103,7 +92,7 @@ function binomial(rand: () => number, n: number, p: number): number {
  * (amount ×3, more often at night, on a compromised terminal).
  */
 export function syntheticSample(seed = SAMPLE_SEED, size = SAMPLE_SIZE): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = rng(seed); // mulberry32: the same sample, hence the same histograms, everywhere
   const rows = new Float32Array(size * N_FEATURES);
   for (let r = 0; r < size; r++) {
     const fraud = rand() < 0.02;

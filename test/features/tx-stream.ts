@@ -3,6 +3,7 @@
 // transactions placed exactly on window boundaries.
 
 import { DAY_MS, LABEL_DELAY_DAYS } from '../../src/features/feature-names.js';
+import { rng } from '../../src/simulate/random.js';
 import type { Label, Transaction } from '../../src/types.js';
 
 export type StreamEvent = { kind: 'tx'; tx: Transaction } | { kind: 'labels'; labels: Label[] };
@@ -24,17 +25,7 @@ export interface StreamOptions {
   fraudRate?: number;
 }
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 const CURRENCIES = ['EUR', 'EUR', 'USD', 'GBP', 'JPY', 'KRW', 'BHD', 'KWD'];
 

@@ -13,31 +13,23 @@ import {
   type TestTopics,
   testKafka,
 } from '../helpers/kafka-io.js';
+import { dropPrefix, scorerEnv } from '../helpers/scorer-env.js';
 import { startScorer } from '../helpers/scorer-process.js';
-import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
+import { randomName, redisUrl } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
 const idOf = (v: Buffer | null): string => (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function scorerEnv(t: TestTopics, prefix: string, delivery: string): Record<string, string> {
-  return {
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    REDIS_URL: redisUrl(),
-    FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-    FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-    FRAUDSCORE_DLQ_TOPIC: t.dlq,
-    FRAUDSCORE_LABELS_TOPIC: t.labels,
-    FRAUDSCORE_GROUP_ID: t.groupId,
+function envFor(t: TestTopics, prefix: string, delivery: string): Record<string, string> {
+  return scorerEnv(t, {
     // Stable across restarts, as in production: the restarted scorer fences its predecessor's transaction.
     FRAUDSCORE_CLIENT_ID: `${t.groupId}-scorer`,
     FRAUDSCORE_REDIS_PREFIX: prefix,
     FRAUDSCORE_DELIVERY: delivery,
-    FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
-    FRAUDSCORE_NO_HTTP: 'true',
     // Small batches so a kill lands mid-stream with work in flight.
     FRAUDSCORE_MAX_BATCH: '64',
-  };
+  });
 }
 
 /** Every customer's window holds each of its transactions exactly once. */
@@ -59,11 +51,6 @@ async function expectWindowsCountedOnce(redis: Redis, prefix: string, txs: reado
     expect(res[i++]).toBe(expected);
     expect(res[i++]).toBe(expected);
   }
-}
-
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  const keys = await redis.keys(featureKeys(prefix).pattern);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
 }
 
 describe('crash and shutdown safety (scorer as a separate process, real Kafka + Redis)', () => {
@@ -88,7 +75,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
   async function killLoop(t: TestTopics, prefix: string, delivery: string, kills: number): Promise<Transaction[]> {
     // ~8 days of traffic: well inside the 38-day window retention, so every transaction must still be there.
     const txs = [...quickStream({ count: 12_000, seed: 99, customers: 300, terminals: 200, meanGapMs: 60_000 })];
-    const env = scorerEnv(t, prefix, delivery);
+    const env = envFor(t, prefix, delivery);
     const producing = (async () => {
       for (let i = 0; i < txs.length; i += 1000) {
         await produceTransactions(kafka, t.transactions, txs.slice(i, i + 1000));
@@ -166,7 +153,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
       () => dropPrefix(redis, prefix),
     );
     const txs = [...quickStream({ count: 10_000, seed: 17, customers: 300, terminals: 200, meanGapMs: 60_000 })];
-    const env = scorerEnv(t, prefix, 'exactly-once');
+    const env = envFor(t, prefix, 'exactly-once');
     // Each instance has its own client id, hence its own transactional id, as in a real deployment.
     const a = startScorer([], { ...env, FRAUDSCORE_CLIENT_ID: `${t.groupId}-a` });
     await a.waitFor(/partitions assigned/, 60_000);
@@ -209,7 +196,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
       () => dropPrefix(redis, prefix),
     );
     const txs = [...quickStream({ count: 8000, seed: 4 })];
-    const env = scorerEnv(t, prefix, 'exactly-once');
+    const env = envFor(t, prefix, 'exactly-once');
     const first = startScorer([], env);
     await first.waitFor(/partitions assigned/);
     const producing = produceTransactions(kafka, t.transactions, txs);

@@ -6,46 +6,16 @@ import { decisionType } from '../../src/avro/schemas.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { N_FEATURES } from '../../src/features/feature-names.js';
-import { featureKeys } from '../../src/features/keys.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { DLQ_HEADERS } from '../../src/kafka/kafka-sink.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
-import {
-  createTestTopics,
-  deleteTestTopics,
-  produceTransactions,
-  readTopic,
-  type TestTopics,
-  testKafka,
-} from '../helpers/kafka-io.js';
+import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, testKafka } from '../helpers/kafka-io.js';
+import { dropPrefix, scorerEnv } from '../helpers/scorer-env.js';
 import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
 const decodeDecision = (v: Buffer | null): Decision => decisionAvro.fromBuffer(v!.subarray(5)) as Decision;
-
-function envFor(t: TestTopics, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    REDIS_URL: redisUrl(),
-    FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-    FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-    FRAUDSCORE_DLQ_TOPIC: t.dlq,
-    FRAUDSCORE_LABELS_TOPIC: t.labels,
-    FRAUDSCORE_GROUP_ID: t.groupId,
-    FRAUDSCORE_CLIENT_ID: randomName('scorer'),
-    FRAUDSCORE_REDIS_PREFIX: prefix,
-    FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
-    FRAUDSCORE_NO_HTTP: 'true',
-    FRAUDSCORE_PROGRESS: 'off',
-    ...extra,
-  };
-}
-
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  const keys = await redis.keys(featureKeys(prefix).pattern);
-  if (keys.length > 0) await redis.del(...keys);
-}
 
 describe('pipeline on the real Kafka and Redis', () => {
   let kafka: Kafka;
@@ -76,7 +46,7 @@ describe('pipeline on the real Kafka and Redis', () => {
     );
     const txs = [...quickStream({ count: 2000, seed: 11, customers: 80, terminals: 40, meanGapMs: 30 * 60_000 })];
 
-    const app = await Pipeline.start(parseRunConfig([], envFor(t, prefix)));
+    const app = await Pipeline.start(parseRunConfig([], scorerEnv(t, { FRAUDSCORE_REDIS_PREFIX: prefix })));
     const running = app.runToEnd();
     await produceTransactions(kafka, t.transactions, txs);
     const out = await readTopic(kafka, t.decisions, txs.length);
@@ -127,7 +97,9 @@ describe('pipeline on the real Kafka and Redis', () => {
       [700, null], // tombstone
       [800, Buffer.concat([good(800), Buffer.from('garbage')])], // trailing bytes
     ]);
-    const app = await Pipeline.start(parseRunConfig(['--wire-format', 'confluent'], envFor(t, prefix)));
+    const app = await Pipeline.start(
+      parseRunConfig(['--wire-format', 'confluent'], scorerEnv(t, { FRAUDSCORE_REDIS_PREFIX: prefix })),
+    );
     const running = app.runToEnd();
     await produceTransactions(kafka, t.transactions, txs, poison);
     const decisions = await readTopic(kafka, t.decisions, txs.length - poison.size);

@@ -8,7 +8,7 @@ import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
 import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, testKafka } from '../helpers/kafka-io.js';
 import { freePort, killRedis, startRedis } from '../helpers/redis-server.js';
-import { kafkaBrokers, randomName } from '../helpers/stack.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
 
 const decisionAvro = decisionType();
 const decode = (v: Buffer | null) => decisionAvro.fromBuffer(v!.subarray(5)) as Decision;
@@ -34,17 +34,12 @@ describe('Redis stopped mid-run (a Redis this test owns)', () => {
     const t = await createTestTopics(admin, 'outage', 2);
     const txs = [...quickStream({ count: 1500, seed: 21 })];
     const app = await Pipeline.start(
-      parseRunConfig(['--no-http', '--progress', 'off'], {
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        REDIS_URL: `redis://127.0.0.1:${port}`,
-        FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-        FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-        FRAUDSCORE_DLQ_TOPIC: t.dlq,
-        FRAUDSCORE_LABELS_TOPIC: t.labels,
-        FRAUDSCORE_GROUP_ID: t.groupId,
-        FRAUDSCORE_CLIENT_ID: randomName('scorer'),
-        FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
-      }),
+      parseRunConfig(
+        ['--no-http', '--progress', 'off'],
+        scorerEnv(t, {
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+        }),
+      ),
     );
     const running = app.runToEnd();
     try {

@@ -19,7 +19,8 @@ import { loadManifest } from '../../src/scoring/manifest.js';
 import { parseRows } from '../../src/simulate/backfill.js';
 import type { Decision, Label } from '../../src/types.js';
 import { createTestTopics, deleteTestTopics, readTopic, testKafka } from '../helpers/kafka-io.js';
-import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
+import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
 const decode = (v: Buffer | null) => decisionAvro.fromBuffer(v!.subarray(5)) as Decision;
@@ -47,18 +48,13 @@ describe('replay → scorer → backtest report', () => {
     const t = await createTestTopics(admin, 'backtest', 1);
     const prefix = `${randomName('fs')}:`;
     const app = await Pipeline.start(
-      parseRunConfig(['--no-http', '--progress', 'off'], {
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        REDIS_URL: redisUrl(),
-        FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-        FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-        FRAUDSCORE_DLQ_TOPIC: t.dlq,
-        FRAUDSCORE_LABELS_TOPIC: t.labels,
-        FRAUDSCORE_GROUP_ID: t.groupId,
-        FRAUDSCORE_CLIENT_ID: randomName('scorer'),
-        FRAUDSCORE_REDIS_PREFIX: prefix,
-        FRAUDSCORE_MODEL_DIR: MODEL,
-      }),
+      parseRunConfig(
+        ['--no-http', '--progress', 'off'],
+        scorerEnv(t, {
+          FRAUDSCORE_REDIS_PREFIX: prefix,
+          FRAUDSCORE_MODEL_DIR: MODEL,
+        }),
+      ),
     );
     const running = app.runToEnd();
     let decisions: Decision[];

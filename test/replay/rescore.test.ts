@@ -11,6 +11,7 @@ import { fromRoot } from '../../src/package-root.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
 import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, testKafka } from '../helpers/kafka-io.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
 import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
@@ -65,18 +66,14 @@ describe('fraudscore rescore', () => {
     // ~60 days of traffic, so the range's windows need the warm-up.
     const txs = [...quickStream({ count: 3000, seed: 31, customers: 100, terminals: 60, meanGapMs: 28 * 60_000 })];
     const live = await Pipeline.start(
-      parseRunConfig(['--no-http', '--progress', 'off'], {
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        REDIS_URL: redisUrl(),
-        FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-        FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-        FRAUDSCORE_DLQ_TOPIC: t.dlq,
-        FRAUDSCORE_LABELS_TOPIC: t.labels,
-        FRAUDSCORE_GROUP_ID: t.groupId,
-        FRAUDSCORE_CLIENT_ID: randomName('live'),
-        FRAUDSCORE_REDIS_PREFIX: livePrefix,
-        FRAUDSCORE_MODEL_DIR: fromRoot('models/placeholder'),
-      }),
+      parseRunConfig(
+        ['--no-http', '--progress', 'off'],
+        scorerEnv(t, {
+          FRAUDSCORE_CLIENT_ID: randomName('live'),
+          FRAUDSCORE_REDIS_PREFIX: livePrefix,
+          FRAUDSCORE_MODEL_DIR: fromRoot('models/placeholder'),
+        }),
+      ),
     );
     const running = live.runToEnd();
     await produceTransactions(kafka, t.transactions, txs);

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
 import { decisionType } from '../src/avro/schemas.js';
+import { dropNamespace } from '../src/features/namespace.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import type { Decision, Transaction } from '../src/types.js';
@@ -355,14 +356,9 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
 }
 
 async function cleanRedis(): Promise<void> {
+  // Every scorer of this run used a `${run}-…:` prefix.
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${run}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  await dropNamespace(redis, run).finally(() => redis.disconnect());
 }
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;

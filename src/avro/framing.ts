@@ -11,6 +11,11 @@ export function frame(schemaId: number, body: Buffer): Buffer {
   return out;
 }
 
+/** The Avro body of a message: after the 5-byte header when Confluent-framed, else the whole buffer. */
+export function unframe(buf: Buffer): Buffer {
+  return buf[0] === MAGIC_BYTE ? buf.subarray(FRAME_HEADER_BYTES) : buf;
+}
+
 /** The schema id of a framed message, or -1 when the buffer is too short or the magic byte is wrong. */
 export function schemaIdOf(buf: Buffer): number {
   if (buf.length < FRAME_HEADER_BYTES || buf[0] !== MAGIC_BYTE) return -1;

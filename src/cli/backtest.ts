@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { FRAME_HEADER_BYTES, MAGIC_BYTE } from '../avro/framing.js';
+import { unframe } from '../avro/framing.js';
 import { decisionType, labelType } from '../avro/schemas.js';
 import { writeBacktest } from '../evaluation/backtest.js';
 import { kafkaClient } from '../kafka/client.js';
@@ -31,8 +31,6 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { flag: '--brokers', kind: 'string', help: 'Kafka bootstrap servers (default: KAFKA_BROKERS or 127.0.0.1:9092)' },
 ];
-
-const unframe = (v: Buffer) => (v[0] === MAGIC_BYTE ? v.subarray(FRAME_HEADER_BYTES) : v);
 
 export async function backtestCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { SCHEMA_IDS } from '../avro/encoders.js';
-import { FRAME_HEADER_BYTES, MAGIC_BYTE } from '../avro/framing.js';
+import { unframe } from '../avro/framing.js';
 import { labelType, transactionType } from '../avro/schemas.js';
 import { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { N_FEATURES } from '../features/feature-names.js';
 import type { FeatureStore } from '../features/feature-store.js';
-import { featureKeys } from '../features/keys.js';
 import { MemoryFeatureStore } from '../features/memory-store.js';
+import { dropNamespace } from '../features/namespace.js';
 import { RedisFeatureStore } from '../features/redis-store.js';
 import { kafkaClient } from '../kafka/client.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
@@ -166,7 +166,7 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
       ? []
       : await readTopicToEnd(kafka, o.labelsTopic, (v) => {
           try {
-            return labelAvro.fromBuffer(v[0] === MAGIC_BYTE ? v.subarray(FRAME_HEADER_BYTES) : v) as Label;
+            return labelAvro.fromBuffer(unframe(v)) as Label;
           } catch {
             return undefined;
           }
@@ -178,8 +178,7 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
   const eventTimeOf = (v: Buffer | null): number | undefined => {
     if (v === null || v.length < 2) return undefined;
     try {
-      const body = v[0] === MAGIC_BYTE ? v.subarray(FRAME_HEADER_BYTES) : v;
-      return (txAvro.decode(body, 0).value as Transaction | undefined)?.event_time;
+      return (txAvro.decode(unframe(v), 0).value as Transaction | undefined)?.event_time;
     } catch {
       return undefined;
     }
@@ -210,6 +209,8 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
     since: o.since,
     until: o.until,
     warm,
+    // Fraud reports up to the newest transaction of the batch reach its terminal windows first.
+    beforeScore: (maxEventTime) => feeder.advance(maxEventTime),
   });
   const kafkaSink = new KafkaSink(
     kafka,
@@ -232,19 +233,16 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
     maxBatch: 256,
   });
   const processor = new Processor(decoder, store, champion, sink, metrics, stats, { maxBatch: 256, maxWaitMs: 5 });
-  const handler = async (records: SourceRecord[]) => {
-    let max = 0;
-    for (const r of records) max = Math.max(max, eventTimeOf(r.value) ?? 0);
-    await feeder.advance(max);
-    await processor.handle(records);
-  };
   try {
-    await source.run(handler);
+    await source.run(processor.handle);
     await processor.close();
   } finally {
     await source.stop();
     await sink.close();
-    if (o.redisUrl && !o.keepFeatures) await dropNamespace(o.redisUrl, prefix);
+    if (o.redisUrl && !o.keepFeatures) {
+      const redis = new Redis(o.redisUrl);
+      await dropNamespace(redis, prefix).finally(() => redis.disconnect());
+    }
     await store.close();
     await registry.close();
   }
@@ -258,18 +256,4 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
     decisions: sink.decisions,
     model: { name: m.name, version: m.version },
   };
-}
-
-async function dropNamespace(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', featureKeys(prefix).pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -1,5 +1,5 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { FRAME_HEADER_BYTES, MAGIC_BYTE } from '../avro/framing.js';
+import { unframe } from '../avro/framing.js';
 import { labelType } from '../avro/schemas.js';
 import { ErrorCodes } from '../errors.js';
 import type { FeatureStore } from '../features/feature-store.js';
@@ -40,8 +40,7 @@ export class LabelConsumer {
           try {
             const v = m.value;
             if (v === null || v.length === 0) throw new Error('label has no value');
-            const start = v[0] === MAGIC_BYTE ? FRAME_HEADER_BYTES : 0;
-            labels.push(this.type.fromBuffer(start === 0 ? v : v.subarray(start)) as Label);
+            labels.push(this.type.fromBuffer(unframe(v)) as Label);
           } catch (err) {
             const code = ErrorCodes.UNDECODABLE_RECORD;
             this.metrics.deadLetter(code);

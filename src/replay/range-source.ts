@@ -16,6 +16,8 @@ export interface RangeSourceOptions {
   since: number;
   until: number;
   warm: (records: SourceRecord[]) => Promise<void>;
+  /** Called before records are handed to the processor, with the newest event time among them. */
+  beforeScore?: (maxEventTime: number) => Promise<void>;
 }
 
 /**
@@ -90,6 +92,7 @@ export class RangeSource implements Source {
         const end = this.end.get(batch.partition) ?? 0n;
         const warm: SourceRecord[] = [];
         const score: SourceRecord[] = [];
+        let maxScored = 0;
         const now = performance.now();
         for (const m of batch.messages) {
           if (BigInt(m.offset) >= end) break;
@@ -103,8 +106,10 @@ export class RangeSource implements Source {
           };
           const t = this.opts.eventTimeOf(m.value);
           // Undecodable records go to the processor, which dead-letters them with their reason.
-          if (t === undefined || (t >= this.opts.since && t < this.opts.until)) score.push(r);
-          else if (t < this.opts.since) warm.push(r);
+          if (t === undefined || (t >= this.opts.since && t < this.opts.until)) {
+            score.push(r);
+            if (t !== undefined && t > maxScored) maxScored = t;
+          } else if (t < this.opts.since) warm.push(r);
           else this.counts.skipped++;
         }
         if (warm.length > 0) {
@@ -112,6 +117,7 @@ export class RangeSource implements Source {
           this.counts.warmed += warm.length;
         }
         if (score.length > 0) {
+          await this.opts.beforeScore?.(maxScored);
           await handler(score);
           this.counts.scored += score.length;
         }

@@ -58,6 +58,15 @@ describe('Avro schemas', () => {
     expect(reader.fromBuffer(bytes, resolver)).toEqual({ ...old, mcc: null, channel: 'UNKNOWN', country: null });
   });
 
+  it("frames a record larger than the encoder's scratch buffer", () => {
+    const big = { ...tx, mcc: 'x'.repeat(40_000) };
+    const bytes = transactionEncoder().encode(big);
+    expect(schemaIdOf(bytes)).toBe(SCHEMA_IDS.transaction);
+    expect(transactionType().fromBuffer(bytes.subarray(5))).toEqual(big);
+    // And the encoder still frames small records correctly afterwards.
+    expect(transactionType().fromBuffer(transactionEncoder().encode(tx).subarray(5))).toEqual(tx);
+  });
+
   it('rejects a value that breaks the schema instead of writing garbage', () => {
     expect(() => transactionType().toBuffer({ ...tx, amount_minor: 'ten' })).toThrow();
   });

@@ -1,7 +1,9 @@
+import { Redis } from 'ioredis';
 import { type Admin, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { transactionEncoder } from '../../src/avro/encoders.js';
 import type { Transaction } from '../../src/types.js';
-import { kafkaBrokers, randomName } from './stack.js';
+import { kafkaBrokers, randomName, redisUrl } from './stack.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -116,4 +118,32 @@ export async function readTopic(
   }
   await consumer.disconnect();
   return out;
+}
+
+export interface StackClients {
+  kafka: Kafka;
+  admin: Admin;
+  redis: Redis;
+  /** Run after the file's tests, last registered first (topics, key prefixes, processes). */
+  cleanups: (() => Promise<unknown>)[];
+}
+
+/**
+ * Registers the beforeAll/afterAll of an integration test file: a Kafka client with a connected admin
+ * and a Redis client, and the cleanups its tests push. Read the fields inside tests, not at load time.
+ */
+export function useStackClients(): StackClients {
+  const clients = { cleanups: [] } as unknown as StackClients;
+  beforeAll(async () => {
+    clients.kafka = testKafka();
+    clients.admin = clients.kafka.admin();
+    await clients.admin.connect();
+    clients.redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    for (const c of clients.cleanups.reverse()) await c().catch(() => {});
+    await clients.admin.disconnect();
+    clients.redis.disconnect();
+  });
+  return clients;
 }

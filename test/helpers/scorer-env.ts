@@ -1,6 +1,4 @@
 // The environment a test scorer runs with: its own topics, group and (usually) Redis namespace.
-import type { Redis } from 'ioredis';
-import { featureKeys } from '../../src/features/keys.js';
 import type { TestTopics } from './kafka-io.js';
 import { kafkaBrokers, randomName, redisUrl } from './stack.js';
 
@@ -21,14 +19,4 @@ export function scorerEnv(t: TestTopics, extra: Record<string, string> = {}): Re
     FRAUDSCORE_PROGRESS: 'off',
     ...extra,
   };
-}
-
-/** Deletes every feature-store key under `prefix`. */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', featureKeys(prefix).pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { featureKeys } from '../../src/features/keys.js';
+import { dropNamespace } from '../../src/features/namespace.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision, Transaction } from '../../src/types.js';
 import {
@@ -11,11 +11,11 @@ import {
   produceTransactions,
   readTopic,
   type TestTopics,
-  testKafka,
+  useStackClients,
 } from '../helpers/kafka-io.js';
-import { dropPrefix, scorerEnv } from '../helpers/scorer-env.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
 import { startScorer } from '../helpers/scorer-process.js';
-import { randomName, redisUrl } from '../helpers/stack.js';
+import { randomName } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
 const idOf = (v: Buffer | null): string => (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
@@ -54,22 +54,7 @@ async function expectWindowsCountedOnce(redis: Redis, prefix: string, txs: reado
 }
 
 describe('crash and shutdown safety (scorer as a separate process, real Kafka + Redis)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let redis: Redis;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    redis = new Redis(redisUrl());
-  });
-  afterAll(async () => {
-    for (const c of cleanups) await c();
-    await admin.disconnect();
-    redis.disconnect();
-  });
+  const stack = useStackClients();
 
   /** Produces while the scorer is SIGKILLed `kills` times and restarted; returns the transactions. */
   async function killLoop(t: TestTopics, prefix: string, delivery: string, kills: number): Promise<Transaction[]> {
@@ -78,7 +63,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     const env = envFor(t, prefix, delivery);
     const producing = (async () => {
       for (let i = 0; i < txs.length; i += 1000) {
-        await produceTransactions(kafka, t.transactions, txs.slice(i, i + 1000));
+        await produceTransactions(stack.kafka, t.transactions, txs.slice(i, i + 1000));
         await sleep(300);
       }
     })();
@@ -93,7 +78,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     await producing;
     const last = startScorer([], env);
     await last.waitFor(/partitions assigned/, 60_000);
-    cleanups.push(async () => {
+    stack.cleanups.push(async () => {
       last.child.kill('SIGTERM');
       await last.exited;
     });
@@ -101,14 +86,14 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
   }
 
   it('exactly-once: after repeated SIGKILLs a read_committed reader sees one decision per transaction', async () => {
-    const t = await createTestTopics(admin, 'eos', 3);
+    const t = await createTestTopics(stack.admin, 'eos', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = await killLoop(t, prefix, 'exactly-once', 3);
-    const out = await readTopic(kafka, t.decisions, txs.length, {
+    const out = await readTopic(stack.kafka, t.decisions, txs.length, {
       readCommitted: true,
       timeoutMs: 90_000,
       quietMs: 3000,
@@ -117,40 +102,40 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     const unique = new Set(ids);
     expect(unique.size).toBe(txs.length);
     expect(ids.length).toBe(txs.length);
-    const uncommitted = await readTopic(kafka, t.decisions, txs.length, { readCommitted: false, quietMs: 1000 });
-    await expectWindowsCountedOnce(redis, prefix, txs);
+    const uncommitted = await readTopic(stack.kafka, t.decisions, txs.length, { readCommitted: false, quietMs: 1000 });
+    await expectWindowsCountedOnce(stack.redis, prefix, txs);
     console.log(
       `[eos] 3 SIGKILLs: ${ids.length} committed decisions for ${txs.length} transactions (read_uncommitted saw ${uncommitted.length}, incl. aborted)`,
     );
   }, 240_000);
 
   it('at-least-once: after SIGKILLs every transaction has a decision and windows are not double-counted', async () => {
-    const t = await createTestTopics(admin, 'alo', 3);
+    const t = await createTestTopics(stack.admin, 'alo', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = await killLoop(t, prefix, 'at-least-once', 2);
-    const out = await readTopic(kafka, t.decisions, txs.length, {
+    const out = await readTopic(stack.kafka, t.decisions, txs.length, {
       readCommitted: false,
       timeoutMs: 90_000,
       quietMs: 3000,
     });
     const ids = new Set(out.map((m) => idOf(m.value)));
     for (const tx of txs) expect(ids.has(tx.transaction_id)).toBe(true);
-    await expectWindowsCountedOnce(redis, prefix, txs);
+    await expectWindowsCountedOnce(stack.redis, prefix, txs);
     console.log(
       `[alo] 2 SIGKILLs: ${out.length} decisions (${out.length - txs.length} duplicates) for ${txs.length} transactions`,
     );
   }, 240_000);
 
   it('exactly-once through rebalances: a second scorer joins mid-stream, then the first leaves', async () => {
-    const t = await createTestTopics(admin, 'rebalance', 6);
+    const t = await createTestTopics(stack.admin, 'rebalance', 6);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = [...quickStream({ count: 10_000, seed: 17, customers: 300, terminals: 200, meanGapMs: 60_000 })];
     const env = envFor(t, prefix, 'exactly-once');
@@ -159,13 +144,13 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     await a.waitFor(/partitions assigned/, 60_000);
     const producing = (async () => {
       for (let i = 0; i < txs.length; i += 500) {
-        await produceTransactions(kafka, t.transactions, txs.slice(i, i + 500));
+        await produceTransactions(stack.kafka, t.transactions, txs.slice(i, i + 500));
         await sleep(150);
       }
     })();
     await sleep(1000);
     const b = startScorer([], { ...env, FRAUDSCORE_CLIENT_ID: `${t.groupId}-b` });
-    cleanups.push(async () => {
+    stack.cleanups.push(async () => {
       b.child.kill('SIGTERM');
       await b.exited;
     });
@@ -174,7 +159,7 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     a.child.kill('SIGTERM');
     expect((await a.exited).code, a.output().slice(-2000)).toBe(0);
     await producing;
-    const out = await readTopic(kafka, t.decisions, txs.length, {
+    const out = await readTopic(stack.kafka, t.decisions, txs.length, {
       readCommitted: true,
       timeoutMs: 90_000,
       quietMs: 3000,
@@ -182,24 +167,24 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     const ids = out.map((m) => idOf(m.value));
     expect(new Set(ids).size).toBe(txs.length);
     expect(ids.length).toBe(txs.length);
-    await expectWindowsCountedOnce(redis, prefix, txs);
+    await expectWindowsCountedOnce(stack.redis, prefix, txs);
     console.log(
       `[rebalance] B joined, A left mid-stream: ${ids.length} committed decisions for ${txs.length} transactions`,
     );
   }, 180_000);
 
   it('SIGTERM mid-stream: exit 0, and after a restart nothing is lost or duplicated', async () => {
-    const t = await createTestTopics(admin, 'term', 3);
+    const t = await createTestTopics(stack.admin, 'term', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = [...quickStream({ count: 8000, seed: 4 })];
     const env = envFor(t, prefix, 'exactly-once');
     const first = startScorer([], env);
     await first.waitFor(/partitions assigned/);
-    const producing = produceTransactions(kafka, t.transactions, txs);
+    const producing = produceTransactions(stack.kafka, t.transactions, txs);
     await sleep(800);
     first.child.kill('SIGTERM');
     const exit = await first.exited;
@@ -207,11 +192,11 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     expect(first.output()).toMatch(/stopping: finishing the in-flight batch/);
     await producing;
     const second = startScorer([], env);
-    cleanups.push(async () => {
+    stack.cleanups.push(async () => {
       second.child.kill('SIGTERM');
       await second.exited;
     });
-    const out = await readTopic(kafka, t.decisions, txs.length, {
+    const out = await readTopic(stack.kafka, t.decisions, txs.length, {
       readCommitted: true,
       timeoutMs: 60_000,
       quietMs: 2000,

@@ -1,56 +1,45 @@
-import { Redis } from 'ioredis';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transactionEncoder } from '../../src/avro/encoders.js';
 import { decisionType } from '../../src/avro/schemas.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { N_FEATURES } from '../../src/features/feature-names.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
+import { dropNamespace } from '../../src/features/namespace.js';
 import { DLQ_HEADERS } from '../../src/kafka/kafka-sink.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
-import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, testKafka } from '../helpers/kafka-io.js';
-import { dropPrefix, scorerEnv } from '../helpers/scorer-env.js';
-import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  produceTransactions,
+  readTopic,
+  useStackClients,
+} from '../helpers/kafka-io.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
+import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
 const decodeDecision = (v: Buffer | null): Decision => decisionAvro.fromBuffer(v!.subarray(5)) as Decision;
 
 describe('pipeline on the real Kafka and Redis', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let redis: Redis;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    redis = new Redis(redisUrl());
-  });
-
-  afterAll(async () => {
-    for (const c of cleanups) await c();
-    await admin.disconnect();
-    redis.disconnect();
-  });
+  const stack = useStackClients();
 
   it('N transactions in → exactly N decisions out, no dead letters, features equal to the in-memory reference', async () => {
     // One input partition: a total order, so the reference store can replay exactly what the scorer saw.
-    const t = await createTestTopics(admin, 'pipe', 1);
+    const t = await createTestTopics(stack.admin, 'pipe', 1);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = [...quickStream({ count: 2000, seed: 11, customers: 80, terminals: 40, meanGapMs: 30 * 60_000 })];
 
     const app = await Pipeline.start(parseRunConfig([], scorerEnv(t, { FRAUDSCORE_REDIS_PREFIX: prefix })));
     const running = app.runToEnd();
-    await produceTransactions(kafka, t.transactions, txs);
-    const out = await readTopic(kafka, t.decisions, txs.length);
-    const dlq = await readTopic(kafka, t.dlq, 0, { quietMs: 500 });
+    await produceTransactions(stack.kafka, t.transactions, txs);
+    const out = await readTopic(stack.kafka, t.decisions, txs.length);
+    const dlq = await readTopic(stack.kafka, t.dlq, 0, { quietMs: 500 });
     await app.stop();
     expect(await running).toBe(0);
 
@@ -78,11 +67,11 @@ describe('pipeline on the real Kafka and Redis', () => {
   });
 
   it('poison pills of every kind → decisions + dead letters = N, each dead letter with headers and original bytes', async () => {
-    const t = await createTestTopics(admin, 'poison', 3);
+    const t = await createTestTopics(stack.admin, 'poison', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => dropPrefix(redis, prefix),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const txs = [...quickStream({ count: 1000, seed: 5 })];
     const enc = transactionEncoder();
@@ -101,9 +90,9 @@ describe('pipeline on the real Kafka and Redis', () => {
       parseRunConfig(['--wire-format', 'confluent'], scorerEnv(t, { FRAUDSCORE_REDIS_PREFIX: prefix })),
     );
     const running = app.runToEnd();
-    await produceTransactions(kafka, t.transactions, txs, poison);
-    const decisions = await readTopic(kafka, t.decisions, txs.length - poison.size);
-    const dlq = await readTopic(kafka, t.dlq, poison.size);
+    await produceTransactions(stack.kafka, t.transactions, txs, poison);
+    const decisions = await readTopic(stack.kafka, t.decisions, txs.length - poison.size);
+    const dlq = await readTopic(stack.kafka, t.dlq, poison.size);
     await app.stop();
     expect(await running).toBe(0);
 

@@ -12,16 +12,14 @@
 
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transactionEncoder } from '../../src/avro/encoders.js';
 import { TransactionDecoder } from '../../src/avro/transaction-decoder.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { FEATURE_NAMES, N_FEATURES } from '../../src/features/feature-names.js';
-import { featureKeys } from '../../src/features/keys.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
+import { dropNamespace } from '../../src/features/namespace.js';
 import { histogramOf } from '../../src/monitoring/drift.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
 import { Champion } from '../../src/pipeline/champion.js';
@@ -34,8 +32,9 @@ import { MANIFEST_FILE } from '../../src/scoring/manifest.js';
 import { ModelRegistry } from '../../src/scoring/model-registry.js';
 import { type QuickStreamOptions, quickStream } from '../../src/simulate/quick-stream.js';
 import type { Transaction } from '../../src/types.js';
-import { createTestTopics, deleteTestTopics, produceTransactions, testKafka } from '../helpers/kafka-io.js';
-import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
+import { createTestTopics, deleteTestTopics, produceTransactions, useStackClients } from '../helpers/kafka-io.js';
+import { scorerEnv } from '../helpers/scorer-env.js';
+import { randomName } from '../helpers/stack.js';
 import { tempDir } from '../scoring/helpers.js';
 
 // 10-minute gaps: the 30-day customer windows (and 37-day terminal ones) fill after ~5,300 records.
@@ -125,23 +124,7 @@ async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 30_
 }
 
 describe('drift on the real pipeline (Kafka + Redis)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let redis: Redis;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    redis = new Redis(redisUrl());
-  });
-
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => {});
-    await admin.disconnect();
-    redis.disconnect();
-  });
+  const stack = useStackClients();
 
   it('amount and score PSI cross 0.25 once amounts drift; below 0.1 before', async () => {
     const modelInUse = parseRunConfig([], {}).modelDir;
@@ -149,17 +132,14 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     const sample = await sampleOf(modelInUse, baselineTxs, WARMUP);
     expect(sample[0]!.length).toBeGreaterThan(9000);
     const tmp = await tempDir('drift-model');
-    cleanups.push(tmp.cleanup);
+    stack.cleanups.push(tmp.cleanup);
     await withBaseline(modelInUse, sample, tmp.dir);
 
-    const t = await createTestTopics(admin, 'drift', 3);
+    const t = await createTestTopics(stack.admin, 'drift', 3);
     const prefix = `${randomName('fs')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      async () => {
-        const keys = await redis.keys(featureKeys(prefix).pattern);
-        if (keys.length > 0) await redis.del(...keys);
-      },
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
     );
     const app = await Pipeline.start(
       parseRunConfig(
@@ -167,19 +147,11 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
           ...['--model', tmp.dir, '--drift-window', String(WINDOW), '--http-port', '0', '--progress', 'off'],
           ...['--redis-prefix', prefix, '--session-timeout-ms', '6000', '--inference-deadline-ms', '1000'],
         ],
-        {
-          KAFKA_BROKERS: kafkaBrokers().join(','),
-          REDIS_URL: redisUrl(),
-          FRAUDSCORE_TRANSACTIONS_TOPIC: t.transactions,
-          FRAUDSCORE_DECISIONS_TOPIC: t.decisions,
-          FRAUDSCORE_DLQ_TOPIC: t.dlq,
-          FRAUDSCORE_LABELS_TOPIC: t.labels,
-          FRAUDSCORE_GROUP_ID: t.groupId,
-          FRAUDSCORE_CLIENT_ID: randomName('scorer'),
-        },
+        // This test reads /metrics, so HTTP stays on (the test default is off).
+        scorerEnv(t, { FRAUDSCORE_NO_HTTP: 'false' }),
       ),
     );
-    cleanups.push(() => app.stop());
+    stack.cleanups.push(() => app.stop());
     const scrape = async () => (await fetch(`${app.url}/metrics`)).text();
     const decided = async () => {
       const text = await scrape();
@@ -192,7 +164,10 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     // /readyz is honest: not ready until the consumer has its partitions.
     const before = await fetch(`${app.url}/readyz`);
     expect(before.status).toBe(503);
-    expect(((await before.json()) as { checks: unknown[] }).checks).toContainEqual({ name: 'kafka', ready: false });
+    expect(((await before.json()) as { checks: unknown[] }).checks).toContainEqual({
+      name: 'kafka',
+      ready: false,
+    });
     const running = app.runToEnd();
     await waitFor('partitions assigned (/readyz 200)', async () => (await fetch(`${app.url}/readyz`)).status === 200);
 
@@ -207,12 +182,12 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     ];
     // Warm-up first and on its own: partitions are consumed in chunks, so a backlog produced at once
     // would leave early (windows still filling) records of the last partition in the drift window.
-    await produceTransactions(kafka, t.transactions, live.slice(0, WARMUP));
+    await produceTransactions(stack.kafka, t.transactions, live.slice(0, WARMUP));
     await waitFor(`${WARMUP} decisions`, async () => (await decided()) >= WARMUP, 60_000);
-    await produceTransactions(kafka, t.transactions, live.slice(WARMUP, UNDRIFTED));
+    await produceTransactions(stack.kafka, t.transactions, live.slice(WARMUP, UNDRIFTED));
     await waitFor(`${UNDRIFTED} decisions`, async () => (await decided()) >= UNDRIFTED, 60_000);
     const calm = await scrape();
-    await produceTransactions(kafka, t.transactions, live.slice(UNDRIFTED));
+    await produceTransactions(stack.kafka, t.transactions, live.slice(UNDRIFTED));
     await waitFor(`${UNDRIFTED + DRIFTED} decisions`, async () => (await decided()) >= UNDRIFTED + DRIFTED, 60_000);
     const drifted = await scrape();
     await app.stop();

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { rescore } from '../../src/cli/rescore.js';
 import { Pipeline } from '../../src/cli/run.js';
@@ -10,7 +9,13 @@ import { featureKeys } from '../../src/features/keys.js';
 import { fromRoot } from '../../src/package-root.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
-import { createTestTopics, deleteTestTopics, produceTransactions, readTopic, testKafka } from '../helpers/kafka-io.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  produceTransactions,
+  readTopic,
+  useStackClients,
+} from '../helpers/kafka-io.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
 import { kafkaBrokers, randomName, redisUrl } from '../helpers/stack.js';
 
@@ -30,37 +35,22 @@ async function snapshot(redis: Redis, prefix: string): Promise<{ keys: number; d
 }
 
 describe('fraudscore rescore', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let redis: Redis;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    redis = new Redis(redisUrl());
-  });
-  afterAll(async () => {
-    for (const c of cleanups) await c();
-    await admin.disconnect();
-    redis.disconnect();
-  });
+  const stack = useStackClients();
 
   it('re-scores a range beside the live scorer, leaving the live offsets and feature keys untouched', async () => {
-    const t = await createTestTopics(admin, 'rescore', 1);
+    const t = await createTestTopics(stack.admin, 'rescore', 1);
     const out = `${t.transactions}.rescored`;
-    await admin.createTopics({
+    await stack.admin.createTopics({
       waitForLeaders: true,
       topics: [{ topic: out, numPartitions: 2, replicationFactor: 1 }],
     });
     const livePrefix = `${randomName('live')}:`;
-    cleanups.push(
-      () => deleteTestTopics(admin, t),
-      () => admin.deleteTopics({ topics: [out] }).catch(() => {}),
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => stack.admin.deleteTopics({ topics: [out] }).catch(() => {}),
       async () => {
-        const keys = await redis.keys(featureKeys(livePrefix).pattern);
-        if (keys.length > 0) await redis.del(...keys);
+        const keys = await stack.redis.keys(featureKeys(livePrefix).pattern);
+        if (keys.length > 0) await stack.redis.del(...keys);
       },
     );
     // ~60 days of traffic, so the range's windows need the warm-up.
@@ -76,16 +66,18 @@ describe('fraudscore rescore', () => {
       ),
     );
     const running = live.runToEnd();
-    await produceTransactions(kafka, t.transactions, txs);
-    const liveDecisions = (await readTopic(kafka, t.decisions, txs.length, { quietMs: 500 })).map((m) =>
+    await produceTransactions(stack.kafka, t.transactions, txs);
+    const liveDecisions = (await readTopic(stack.kafka, t.decisions, txs.length, { quietMs: 500 })).map((m) =>
       decode(m.value),
     );
     await live.stop();
     await running;
     expect(liveDecisions).toHaveLength(txs.length);
 
-    const offsetsBefore = JSON.stringify(await admin.fetchOffsets({ groupId: t.groupId, topics: [t.transactions] }));
-    const keysBefore = await snapshot(redis, livePrefix);
+    const offsetsBefore = JSON.stringify(
+      await stack.admin.fetchOffsets({ groupId: t.groupId, topics: [t.transactions] }),
+    );
+    const keysBefore = await snapshot(stack.redis, livePrefix);
     expect(keysBefore.keys).toBeGreaterThan(100);
 
     const since = txs[2000].event_time;
@@ -104,7 +96,7 @@ describe('fraudscore rescore', () => {
     });
     expect(r.summary.decisions).toBe(600);
     expect(r.warmed).toBeGreaterThan(1000);
-    const rescored = (await readTopic(kafka, out, 600, { quietMs: 500 })).map((m) => decode(m.value));
+    const rescored = (await readTopic(stack.kafka, out, 600, { quietMs: 500 })).map((m) => decode(m.value));
     expect(rescored).toHaveLength(600);
     const inRange = new Set(txs.slice(2000, 2600).map((tx) => tx.transaction_id));
     for (const d of rescored) expect(inRange.has(d.transaction_id)).toBe(true);
@@ -114,11 +106,11 @@ describe('fraudscore rescore', () => {
     for (const d of rescored) expect(d.features).toEqual(liveById.get(d.transaction_id)!.features);
 
     // The live group's offsets and the live feature keys are untouched; the run's namespace is gone.
-    expect(JSON.stringify(await admin.fetchOffsets({ groupId: t.groupId, topics: [t.transactions] }))).toBe(
+    expect(JSON.stringify(await stack.admin.fetchOffsets({ groupId: t.groupId, topics: [t.transactions] }))).toBe(
       offsetsBefore,
     );
-    expect(await snapshot(redis, livePrefix)).toEqual(keysBefore);
-    expect((await snapshot(redis, `rescore:${r.runId}:`)).keys).toBe(0);
+    expect(await snapshot(stack.redis, livePrefix)).toEqual(keysBefore);
+    expect((await snapshot(stack.redis, `rescore:${r.runId}:`)).keys).toBe(0);
     console.log(
       `[rescore] ${r.warmed} warm-up + ${r.summary.decisions} re-scored records (${((until - since) / DAY).toFixed(1)} days); live offsets and ${keysBefore.keys} live keys unchanged`,
     );

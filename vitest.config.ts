@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 export const SERVICE_TESTS = [
   'test/integration/**/*.test.ts',
   'test/kafka/admin.test.ts',
+  'test/cli/replay-process.test.ts',
   'test/replay/**/*.test.ts',
   'test/features/parity.test.ts',
   'test/features/redis-down.test.ts',

@@ -9,4 +9,8 @@ if (!existsSync(fileURLToPath(entry))) {
   process.exit(2);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// The command is over: exit once the event loop drains, and at the latest a second later, so that a
+// client left connected by a failure can never keep the process alive.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, FraudError } from '../../src/errors.js';
+import { kafkaClient } from '../../src/kafka/client.js';
 import { LEVELS, parseLogLevel } from '../../src/log/levels.js';
 import { checkLogLevel, logger, redirectLogs, setLogLevel } from '../../src/log/logger.js';
 import { redactUrls } from '../../src/log/redact.js';
@@ -57,6 +58,18 @@ describe('logger', () => {
     expect((a!.err!.cause as Record<string, unknown>).stack).toMatch(/\n\s+at /);
     expect(b!.error).toMatchObject({ type: 'TypeError', message: 'boom' });
     expect(b!.error!.stack).toMatch(/TypeError: boom/);
+  });
+
+  it('logs Kafka client errors with message and stack, whichever form kafkajs hands them in', () => {
+    const c = capture();
+    restore = c.restore;
+    const log = kafkaClient(['127.0.0.1:1'], 'fraudscore-test').logger();
+    log.error('Crash: consumer', { error: new Error('broker gone') });
+    log.error('Connection error', { error: 'connect ECONNREFUSED', stack: 'Error: connect ECONNREFUSED\n    at x' });
+    const [a, b] = c.lines() as Record<string, unknown>[];
+    expect(a).toMatchObject({ component: 'kafkajs', msg: 'Crash: consumer', error: { message: 'broker gone' } });
+    expect((a!.error as Record<string, unknown>).stack).toMatch(/Error: broker gone\n\s+at /);
+    expect(b).toMatchObject({ error: 'connect ECONNREFUSED', stack: 'Error: connect ECONNREFUSED\n    at x' });
   });
 
   it('never writes a secret: URL passwords in the message, fields and errors, and secret-named fields', () => {

@@ -3,7 +3,8 @@
 # a source change rebuilds only the compile step and the final copy; the image holds the runtime files
 # only (compiled dist/src, bin, schemas, models, Lua scripts, topic list), not the tests, the training
 # code or onnxruntime's binaries for other platforms.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Pinned to a release like every image of the stack: the Node 24 that .ci/run installs (bump both).
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # --- compile: dev dependencies + TypeScript ----------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -12,7 +12,7 @@ const index = (re: RegExp) => lines.findIndex((l) => re.test(l));
 
 describe('Dockerfile', () => {
   it('builds on Node.js 24', () => {
-    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-/m);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-/m);
     for (const from of lines.filter((l) => l.startsWith('FROM '))) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
   });
 

@@ -19,6 +19,7 @@ export const SERVICE_TESTS = [
 export default defineConfig({
   test: {
     // Integration tests share one broker and one Redis on a 2-core machine: run files one at a time.
+    // (`npm run test:unit` runs two unit files at a time: they share nothing.)
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,

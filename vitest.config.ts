@@ -19,7 +19,8 @@ export const SERVICE_TESTS = [
 export default defineConfig({
   test: {
     // Integration tests share one broker and one Redis on a 2-core machine: run files one at a time.
-    // (`npm run test:unit` runs two unit files at a time: they share nothing.)
+    // (`npm run test:unit` runs two unit files at a time, they share no service, and without a fresh
+    // module graph per file, which halves its time; `npm test` keeps every file isolated.)
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -8,16 +8,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { N_FEATURES } from '../src/features/feature-names.js';
 import { OnnxScorer } from '../src/scoring/onnx-scorer.js';
+import { percentile } from '../src/stats/percentile.js';
 
 export interface InferenceResult {
   batch: number;
   p50_us: number;
   p99_us: number;
   runs: number;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 /** Seeded plausible-ish rows: the values only need to be finite and varied. */

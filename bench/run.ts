@@ -16,6 +16,7 @@ import { decisionType } from '../src/avro/schemas.js';
 import { dropNamespace } from '../src/features/namespace.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
+import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
 import { benchInference, type InferenceResult } from './inference.js';
 
@@ -274,14 +275,12 @@ async function pacedLatency(
   await admin.disconnect();
   // The first second is warm-up (group join, JIT); measure the steady part.
   const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
-  const q = (p: number) => steady[Math.min(steady.length - 1, Math.floor(p * steady.length))];
+  const q = (p: number) => percentile(steady, p);
   log(`paced ${rate} tx/s for ${seconds} s: ${latencies.length}/${sent} decisions read`);
   const scorerSide = inScorer.slice(Math.floor(inScorer.length * 0.1)).sort((a, b) => a - b);
-  const qs = (p: number) => round(scorerSide[Math.min(scorerSide.length - 1, Math.floor(p * scorerSide.length))], 1);
+  const qs = (p: number) => round(percentile(scorerSide, p), 1);
   const ts = toScored.slice(Math.floor(toScored.length * 0.1)).sort((a, b) => a - b);
-  log(
-    `paced ${rate} tx/s ${delivery}: event→scored p50 ${ts[Math.floor(ts.length / 2)]} ms, p99 ${ts[Math.floor(ts.length * 0.99)]} ms`,
-  );
+  log(`paced ${rate} tx/s ${delivery}: event→scored p50 ${percentile(ts, 0.5)} ms, p99 ${percentile(ts, 0.99)} ms`);
   return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99) };
 }
 

@@ -8,5 +8,18 @@ if (!existsSync(fileURLToPath(entry))) {
   console.error('fraudscore is not built yet: run `npm ci` (or `npm run build`) in the project folder first.');
   process.exit(2);
 }
+// kafkajs 2.2.4 arms a timer with a negative delay on every connection (tulios/kafkajs#1751, open);
+// Node 23+ reports it as TimeoutNegativeWarning and clamps the delay to 1 ms, which is what kafkajs
+// meant. That one warning says nothing to a user: drop it, keep every other.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'TimeoutNegativeWarning' || warning?.name === 'TimeoutNegativeWarning') return;
+  return emitWarning.call(process, warning, ...rest);
+};
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// The command is over: exit once the event loop drains, and at the latest a second later, so that a
+// client left connected by a failure can never keep the process alive.
+setTimeout(() => process.exit(code), 1000).unref();

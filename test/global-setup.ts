@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ensureTopics, loadTopicSpecs, packageRoot, waitForKafka } from '../src/kafka/admin.js';
-import { kafkaBrokers, redisUrl } from './helpers/stack.js';
+import { brokerApiVersions, kafkaBrokers, kafkaReleaseOfMetadataLevel, redisUrl } from './helpers/stack.js';
 
 const root = packageRoot();
 let startedByUs: string[] = [];
@@ -16,6 +16,24 @@ async function kafkaAnswers(): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The tests are written for Kafka 4 in KRaft mode (transactions v2, no ZooKeeper): say which one answers. */
+async function kafkaRelease(): Promise<string> {
+  const { finalizedFeatures } = await brokerApiVersions(kafkaBrokers()[0]!);
+  const level = finalizedFeatures.get('metadata.version');
+  if (level === undefined) throw new Error(`Kafka at ${kafkaBrokers()[0]} reports no metadata.version: not KRaft`);
+  return kafkaReleaseOfMetadataLevel(level);
+}
+
+async function redisVersion(): Promise<string> {
+  const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    return /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'unknown';
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -74,6 +92,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   } else {
     console.log(`[global-setup] using running Kafka (${kafkaBrokers().join(',')}) and Redis (${redisUrl()})`);
   }
+  const [release, redis] = await Promise.all([kafkaRelease(), redisVersion()]);
+  console.log(`[global-setup] Kafka ${release} (KRaft), Redis ${redis}`);
+  if (!release.startsWith('4.')) throw new Error(`the tests need Kafka 4.x, found ${release}`);
   await ensureTopics(kafkaBrokers(), loadTopicSpecs());
   return teardown;
 }

@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { ErrorCodes, FraudError } from '../errors.js';
+import { type ErrorCode, ErrorCodes, FraudError } from '../errors.js';
 import type { Transaction } from '../types.js';
 import { FRAME_HEADER_BYTES, MAGIC_BYTE } from './framing.js';
 import { type AvroType, loadSchema, transactionType } from './schemas.js';
@@ -34,6 +34,7 @@ export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
 
 const ID_MAX_LENGTH = 128;
 const CURRENCY = /^[A-Z]{3}$/;
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 interface Reader {
   type: AvroType;
@@ -101,24 +102,54 @@ export class TransactionDecoder {
       tx = res.value as Transaction;
       end = res.offset;
     } catch (err) {
-      throw new FraudError(ErrorCodes.UNDECODABLE_RECORD, `Avro body does not decode: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw this.undecodable(
+        value,
+        framed,
+        ErrorCodes.UNDECODABLE_RECORD,
+        `Avro body does not decode: ${(err as Error).message}`,
+        err,
+      );
     }
     if (end < 0) {
-      throw new FraudError(
+      throw this.undecodable(
+        value,
+        framed,
         ErrorCodes.TRUNCATED_RECORD,
         `Avro body ends before the record is complete (${value.length} bytes: truncated, or not this schema)`,
       );
     }
     if (end !== value.length) {
-      throw new FraudError(
+      throw this.undecodable(
+        value,
+        framed,
         ErrorCodes.UNDECODABLE_RECORD,
         `${value.length - end} trailing bytes after the Avro body (wrong schema id or wire format?)`,
       );
     }
     this.validate(tx, stream);
     return tx;
+  }
+
+  /**
+   * The error for a body that did not decode. In auto mode a record whose first byte is not 0 was read
+   * as plain Avro; when it cannot be plain Avro (an odd first byte is a negative length for the leading
+   * transaction_id string) or bytes 1-4 name a registered schema id, it is a framed record with a
+   * corrupt magic byte, and says so. Only failing records pay for this check.
+   */
+  private undecodable(value: Buffer, framed: boolean, code: ErrorCode, message: string, cause?: unknown): FraudError {
+    if (!framed && this.opts.wireFormat === 'auto') {
+      const first = value[0]!;
+      const id = value.length >= FRAME_HEADER_BYTES ? value.readUInt32BE(1) : -1;
+      if (first % 2 === 1 || this.readers.has(id)) {
+        const hint = this.readers.has(id) ? `; bytes 1-4 hold the registered schema id ${id}` : '';
+        return new FraudError(
+          ErrorCodes.BAD_MAGIC_BYTE,
+          `byte 0 is ${first}, neither Confluent's magic byte 0 nor the start of a plain Avro transaction${hint}`,
+          { cause },
+        );
+      }
+    }
+    return new FraudError(code, message, cause === undefined ? undefined : { cause });
   }
 
   /** Contract checks that Avro types cannot express. Exposed for sources that do not decode Avro. */
@@ -160,6 +191,11 @@ export class TransactionDecoder {
 function checkId(v: unknown, field: string): void {
   if (typeof v !== 'string' || v.length === 0) invalid(`${field} must be a non-empty string`);
   if ((v as string).length > ID_MAX_LENGTH) invalid(`${field} is longer than ${ID_MAX_LENGTH} characters`);
+  // Invalid UTF-8 decodes to U+FFFD, so ids differing only in their invalid bytes would become one id
+  // (one customer's windows fed by another's card). An id is never legitimately U+FFFD: reject both.
+  if ((v as string).includes(REPLACEMENT_CHARACTER)) {
+    invalid(`${field} is not valid UTF-8 (it decodes to U+FFFD replacement characters)`);
+  }
 }
 
 function invalid(message: string): never {

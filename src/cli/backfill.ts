@@ -8,15 +8,21 @@ import { MemoryFeatureStore } from '../features/memory-store.js';
 import { readContainer } from '../io/avro-file.js';
 import { RowWriter, replay } from '../simulate/backfill.js';
 import type { Label, Transaction } from '../types.js';
-import { type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
+import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 import { Progress } from './progress.js';
 
 const SPECS: readonly FlagSpec[] = [
   { flag: '--transactions', kind: 'string', help: 'transactions Avro container file (fraudscore simulate)' },
   { flag: '--labels', kind: 'string', help: 'labels Avro container file (reported_time decides when each applies)' },
   { flag: '--out', kind: 'string', help: 'training-set CSV to write' },
-  { flag: '--batch-size', kind: 'int', default: 256, help: 'transactions per enrich() call' },
-  { flag: '--progress', kind: 'string', default: 'auto', help: 'progress bar on stderr: auto (TTY), on, off' },
+  { flag: '--batch-size', kind: 'int', default: 256, min: 1, max: 65_536, help: 'transactions per enrich() call' },
+  {
+    flag: '--progress',
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'on', 'off'],
+    help: 'progress bar on stderr: auto (TTY), on, off',
+  },
 ];
 
 export interface BackfillResult {
@@ -82,8 +88,8 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   }
   const f = parseFlags('backfill', argv, SPECS);
   const r = await runBackfill({
-    transactions: required('backfill', f, '--transactions'),
-    labels: required('backfill', f, '--labels'),
+    transactions: existingFile('--transactions', required('backfill', f, '--transactions')),
+    labels: existingFile('--labels', required('backfill', f, '--labels')),
     out: required('backfill', f, '--out'),
     batchSize: f['batchSize'] as number,
     progress: f['progress'] as 'auto' | 'on' | 'off',

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { unframe } from '../avro/framing.js';
 import { decisionType, labelType } from '../avro/schemas.js';
+import { ErrorCodes, FraudError } from '../errors.js';
 import { writeBacktest } from '../evaluation/backtest.js';
 import { kafkaClient } from '../kafka/client.js';
 import { fromRoot } from '../package-root.js';
@@ -8,7 +9,7 @@ import { openRows } from '../replay/row-source.js';
 import { readTopicToEnd } from '../replay/topic-reader.js';
 import { loadManifest } from '../scoring/manifest.js';
 import type { Decision, Label } from '../types.js';
-import { type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
+import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -46,6 +47,15 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const f = parseFlags('backtest', argv, FLAGS);
   const topics = required('backtest', f, '--decisions').split(',');
   const labelsArg = required('backtest', f, '--labels');
+  // Checked before Kafka is asked anything: a mistyped path must fail at once, in one line.
+  if (/\.(avro|csv|ndjson|jsonl)$/i.test(labelsArg)) existingFile('--labels', labelsArg);
+  const modelDirs = String(f.model)
+    .split(',')
+    .map((dir) => {
+      const found = [dir, fromRoot(dir)].find((d) => existsSync(d));
+      if (found === undefined) throw new FraudError(ErrorCodes.INVALID_CONFIG, `--model ${dir}: no such folder`);
+      return found;
+    });
   const kafka = kafkaClient(
     String(f.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
     'fraudscore-backtest',
@@ -62,12 +72,10 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       isFraud.set(l.transaction_id, l.is_fraud);
     }
   }
-  const models = String(f.model).split(',');
   const type = decisionType();
   const runs = [];
   for (const [k, topic] of topics.entries()) {
-    const dir = models[Math.min(k, models.length - 1)];
-    const manifest = await loadManifest(existsSync(dir) ? dir : fromRoot(dir));
+    const manifest = await loadManifest(modelDirs[Math.min(k, modelDirs.length - 1)]!);
     const decisions = await readTopicToEnd(kafka, topic, (v) => type.fromBuffer(unframe(v)) as Decision);
     runs.push({ name: topic, decisions, thresholds: manifest.thresholds });
   }

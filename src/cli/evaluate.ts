@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BASELINES, evaluateModel, loadTestWeek, type ModelEvaluation } from '../evaluation/evaluate.js';
 import { prCurveSvg } from '../evaluation/report.js';
-import { type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
+import { dateFlag, existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 
 const SPECS: readonly FlagSpec[] = [
   { flag: '--rows', kind: 'string', help: 'training-set CSV from `fraudscore backfill`' },
@@ -35,8 +35,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags('evaluate', argv, SPECS);
-  const rowsFile = required('evaluate', f, '--rows');
-  const trainStart = f['trainStart'] as string;
+  const rowsFile = existingFile('--rows', required('evaluate', f, '--rows'));
+  const trainStart = dateFlag('--train-start', f['trainStart'] as string);
   const outDir = f['out'] as string;
   const t0 = performance.now();
   const week = await loadTestWeek(rowsFile, trainStart);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { FraudError } from '../errors.js';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { checkLogLevel, logger } from '../log/logger.js';
 import { fromRoot } from '../package-root.js';
 import { backfillCommand } from './backfill.js';
 import { backtestCommand } from './backtest.js';
@@ -76,13 +77,45 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkLogLevel();
     return await cmd.run(rest);
   } catch (err) {
-    if (err instanceof FraudError) {
-      console.error(`fraudscore ${name}: ${err.message} [${err.code}]`);
-      return err.code === 'FRAUD_INVALID_CONFIG' ? 2 : 1;
+    console.error(`fraudscore ${name}: ${oneLine(err)}`);
+    if (!(err instanceof FraudError) && systemErrorCode(err) === undefined) {
+      // A bug rather than a user mistake: the stack goes to the structured log, not the terminal line.
+      logger('cli').debug('unexpected error', { err });
     }
-    console.error(`fraudscore ${name}: unexpected error:`, err);
-    return 1;
+    return exitCodeOf(err);
   }
+}
+
+// Node's errors for a path the user gave that cannot be used: the user's mistake, not a crash.
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+function systemErrorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code in FILE_ERRORS ? code : undefined;
+}
+
+/** What the user sees: one line, with the stable code when there is one; never a stack. */
+function oneLine(err: unknown): string {
+  if (err instanceof FraudError) return `${err.message} [${err.code}]`;
+  const sys = systemErrorCode(err);
+  if (sys !== undefined) {
+    const path = (err as NodeJS.ErrnoException).path;
+    return `${path ?? 'a file'}: ${FILE_ERRORS[sys]} [${ErrorCodes.INVALID_CONFIG}]`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return `unexpected error: ${message.split('\n')[0]} (FRAUDSCORE_LOG_LEVEL=debug logs the stack)`;
+}
+
+/** 2 for a usage or configuration mistake (bad flag, missing file), 1 for a failure at run time. */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof FraudError) return err.code === ErrorCodes.INVALID_CONFIG ? 2 : 1;
+  return systemErrorCode(err) !== undefined ? 2 : 1;
 }

@@ -2,7 +2,7 @@ import { ErrorCodes, FraudError } from '../errors.js';
 import { kafkaClient } from '../kafka/client.js';
 import { type Pacing, Replayer, type ReplaySummary } from '../replay/replayer.js';
 import { CSV_COLUMNS } from '../replay/row-source.js';
-import { type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
+import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 import { Progress } from './progress.js';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -15,20 +15,44 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: '--labels', kind: 'string', help: 'Labels file (same formats); each label is produced at its reported_time' },
   { flag: '--labels-topic', kind: 'string', default: 'fraudscore.labels', help: 'Topic for the labels' },
   { flag: '--brokers', kind: 'string', help: 'Kafka bootstrap servers (default: KAFKA_BROKERS or 127.0.0.1:9092)' },
-  { flag: '--rate', kind: 'number', help: 'Fixed rate, transactions per second (default: as fast as possible)' },
-  { flag: '--speedup', kind: 'number', help: 'Original pacing scaled: 3600 = one hour of history per second' },
+  {
+    flag: '--rate',
+    kind: 'number',
+    positive: true,
+    help: 'Fixed rate, transactions per second (default: as fast as possible)',
+  },
+  {
+    flag: '--speedup',
+    kind: 'number',
+    positive: true,
+    help: 'Original pacing scaled: 3600 = one hour of history per second',
+  },
   { flag: '--since', kind: 'string', help: 'Skip transactions before this event time (ISO 8601 or epoch ms)' },
   { flag: '--resume', kind: 'bool', default: false, help: 'Continue after the last committed chunk of an earlier run' },
   { flag: '--replay-id', kind: 'string', help: 'Name of this replay (its checkpoint); default: from file and topic' },
-  { flag: '--chunk', kind: 'int', default: 1000, help: 'Records per Kafka transaction (and checkpoint)' },
+  {
+    flag: '--chunk',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    help: 'Records per Kafka transaction (and checkpoint)',
+  },
   {
     flag: '--timestamps',
     kind: 'string',
     default: 'now',
+    choices: ['now', 'event'],
     help: "Kafka message timestamps: 'now' or 'event' (event time; mind the topic's retention)",
   },
   { flag: '--plain', kind: 'bool', default: false, help: 'Write plain Avro binary instead of Confluent framing' },
-  { flag: '--progress', kind: 'string', default: 'auto', help: 'Progress bar on stderr: auto, on or off' },
+  {
+    flag: '--progress',
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'on', 'off'],
+    help: 'Progress bar on stderr: auto, on or off',
+  },
 ];
 
 const SUMMARY = `Produces historical transactions to Kafka, keyed by customer id (one customer stays in order on
@@ -45,26 +69,20 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags('replay', argv, FLAGS);
-  const from = required('replay', f, '--from');
+  // Files are checked before the producer connects: a typo must not leave a connected client behind.
+  const from = existingFile('--from', required('replay', f, '--from'));
+  if (typeof f.labels === 'string') existingFile('--labels', f.labels);
   if (f.rate !== undefined && f.speedup !== undefined) {
-    throw new FraudError(ErrorCodes.INVALID_CONFIG, 'replay: give either --rate or --speedup, not both');
+    throw new FraudError(ErrorCodes.INVALID_CONFIG, 'give either --rate or --speedup, not both');
   }
   let pacing: Pacing = { kind: 'max' };
-  if (typeof f.rate === 'number') {
-    if (f.rate <= 0) throw new FraudError(ErrorCodes.INVALID_CONFIG, 'replay: --rate must be positive');
-    pacing = { kind: 'rate', perSecond: f.rate };
-  } else if (typeof f.speedup === 'number') {
-    if (f.speedup <= 0) throw new FraudError(ErrorCodes.INVALID_CONFIG, 'replay: --speedup must be positive');
-    pacing = { kind: 'speedup', factor: f.speedup };
-  }
+  if (typeof f.rate === 'number') pacing = { kind: 'rate', perSecond: f.rate };
+  else if (typeof f.speedup === 'number') pacing = { kind: 'speedup', factor: f.speedup };
   let since: number | undefined;
   if (typeof f.since === 'string') {
     since = /^\d+$/.test(f.since) ? Number(f.since) : Date.parse(f.since);
     if (Number.isNaN(since))
-      throw new FraudError(ErrorCodes.INVALID_CONFIG, `replay: --since ${f.since} is not a time`);
-  }
-  if (f.timestamps !== 'now' && f.timestamps !== 'event') {
-    throw new FraudError(ErrorCodes.INVALID_CONFIG, "replay: --timestamps must be 'now' or 'event'");
+      throw new FraudError(ErrorCodes.INVALID_CONFIG, `--since ${f.since}: not a time (ISO 8601 or epoch ms)`);
   }
   const brokers = String(f.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const progress = new Progress('replay', (f.progress as 'auto' | 'on' | 'off') ?? 'auto');
@@ -78,7 +96,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     resume: f.resume === true,
     replayId: f.replayId as string | undefined,
     chunk: Number(f.chunk),
-    timestamps: f.timestamps,
+    timestamps: f.timestamps as 'now' | 'event',
     plainAvro: f.plain === true,
     onProgress: (fraction, records) => progress.updateFraction(fraction, records, 'transactions'),
   });

@@ -3,7 +3,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labelType, transactionType } from '../avro/schemas.js';
-import { ErrorCodes, FraudError } from '../errors.js';
 import { DAY_MS } from '../features/feature-names.js';
 import { writeContainer } from '../io/avro-file.js';
 import {
@@ -16,24 +15,64 @@ import {
   syncMarker,
   transactionAt,
 } from '../simulate/handbook.js';
-import { type FlagSpec, flagsHelp, parseFlags } from './args.js';
+import { dateFlag, type FlagSpec, flagsHelp, parseFlags } from './args.js';
 import { Progress } from './progress.js';
 
 const SPECS: readonly FlagSpec[] = [
-  { flag: '--seed', kind: 'int', default: 2018, help: 'PRNG seed: the same seed gives byte-identical files' },
-  { flag: '--customers', kind: 'int', default: HANDBOOK_DEFAULTS.customers, help: 'number of customers (cards)' },
-  { flag: '--terminals', kind: 'int', default: HANDBOOK_DEFAULTS.terminals, help: 'number of terminals' },
-  { flag: '--days', kind: 'int', default: HANDBOOK_DEFAULTS.days, help: 'days simulated' },
+  {
+    flag: '--seed',
+    kind: 'int',
+    default: 2018,
+    min: 0,
+    max: 2 ** 32 - 1,
+    help: 'PRNG seed: the same seed gives byte-identical files',
+  },
+  {
+    flag: '--customers',
+    kind: 'int',
+    default: HANDBOOK_DEFAULTS.customers,
+    min: 1,
+    max: 10_000_000,
+    help: 'number of customers (cards)',
+  },
+  {
+    flag: '--terminals',
+    kind: 'int',
+    default: HANDBOOK_DEFAULTS.terminals,
+    min: 1,
+    max: 10_000_000,
+    help: 'number of terminals',
+  },
+  { flag: '--days', kind: 'int', default: HANDBOOK_DEFAULTS.days, min: 1, max: 3660, help: 'days simulated' },
   { flag: '--start-date', kind: 'string', default: HANDBOOK_DEFAULTS.startDate, help: 'first day (UTC)' },
-  { flag: '--label-delay-days', kind: 'number', default: 7, help: 'reported_time = event time + this delay' },
+  {
+    flag: '--label-delay-days',
+    kind: 'number',
+    default: 7,
+    min: 0,
+    max: 365,
+    help: 'reported_time = event time + this delay',
+  },
   {
     flag: '--out',
     kind: 'string',
     default: 'data/sim',
     help: 'output folder: transactions.avro, labels.avro, simulation.json',
   },
-  { flag: '--codec', kind: 'string', default: 'deflate', help: 'Avro block codec: deflate or null' },
-  { flag: '--progress', kind: 'string', default: 'auto', help: 'progress bar on stderr: auto (TTY), on, off' },
+  {
+    flag: '--codec',
+    kind: 'string',
+    default: 'deflate',
+    choices: ['deflate', 'null'],
+    help: 'Avro block codec: deflate or null',
+  },
+  {
+    flag: '--progress',
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'on', 'off'],
+    help: 'progress bar on stderr: auto (TTY), on, off',
+  },
 ];
 
 export interface SimulateFiles {
@@ -125,13 +164,9 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags('simulate', argv, SPECS);
-  const codec = f['codec'] as string;
-  const progress = f['progress'] as string;
-  if (codec !== 'deflate' && codec !== 'null')
-    throw new FraudError(ErrorCodes.INVALID_CONFIG, `--codec ${codec}: expected deflate or null`);
-  if (progress !== 'auto' && progress !== 'on' && progress !== 'off') {
-    throw new FraudError(ErrorCodes.INVALID_CONFIG, `--progress ${progress}: expected auto, on or off`);
-  }
+  const codec = f['codec'] as 'deflate' | 'null';
+  const progress = f['progress'] as 'auto' | 'on' | 'off';
+  dateFlag('--start-date', f['startDate'] as string);
   const t0 = performance.now();
   const { counts, files } = await runSimulation({
     seed: f['seed'] as number,

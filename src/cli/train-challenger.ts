@@ -4,13 +4,20 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { trainChallenger } from '../training/challenger.js';
-import { type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
+import { dateFlag, existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 
 const SPECS: readonly FlagSpec[] = [
   { flag: '--rows', kind: 'string', help: 'training-set CSV from `fraudscore backfill`' },
   { flag: '--out', kind: 'string', default: 'models/challenger', help: 'model folder to write' },
-  { flag: '--epochs', kind: 'int', default: 20, help: 'training epochs' },
-  { flag: '--seed', kind: 'int', default: 0, help: 'weight initialisation and shuffling seed' },
+  { flag: '--epochs', kind: 'int', default: 20, min: 1, max: 10_000, help: 'training epochs' },
+  {
+    flag: '--seed',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 2 ** 32 - 1,
+    help: 'weight initialisation and shuffling seed',
+  },
   { flag: '--train-start', kind: 'string', default: '2018-07-25', help: 'first day of the training week' },
 ];
 
@@ -27,7 +34,8 @@ export async function trainChallengerCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags('train-challenger', argv, SPECS);
-  const rows = required('train-challenger', f, '--rows');
+  const rows = existingFile('--rows', required('train-challenger', f, '--rows'));
+  dateFlag('--train-start', f['trainStart'] as string);
   const out = f['out'] as string;
   const r = await trainChallenger({
     rows,

@@ -2,6 +2,7 @@
 // (same function), decision counts, the run's latency and throughput, plots, and a side-by-side
 // comparison when several runs (models) decided the same transactions.
 
+import { percentile } from '../stats/percentile.js';
 import type { Decision } from '../types.js';
 import { type DetectionMetrics, detectionMetrics } from './evaluate.js';
 import { precisionRecallCurve } from './metrics.js';
@@ -59,11 +60,6 @@ export function scoredSet(decisions: readonly Decision[], isFraud: ReadonlyMap<s
     amount[i] = d.features[0] ?? 0;
   });
   return { y, scores, day, card, amount };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 export function backtest(runs: readonly BacktestRun[], isFraud: ReadonlyMap<string, boolean>): BacktestReport {

@@ -19,7 +19,9 @@ export function kafkaClient(brokers: string[], clientId: string): Kafka {
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
-        const fields = { logger: entry.logger, broker: rest.broker, error: rest.error };
+        // kafkajs hands over `error` as an Error or as its message (then with `stack` beside it);
+        // the logger serializes either with message and stack.
+        const fields = { logger: entry.logger, broker: rest.broker, error: rest.error, stack: rest.stack };
         // Retried protocol conditions (a transaction still completing, a coordinator loading) are
         // routine under load; logging them per batch would flood the log.
         const routine = ROUTINE.test(`${message} ${typeof rest.error === 'string' ? rest.error : ''}`);

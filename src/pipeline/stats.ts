@@ -1,3 +1,4 @@
+import { percentile } from '../stats/percentile.js';
 import type { Decision, Outcome } from '../types.js';
 
 const SAMPLE = 200_000;
@@ -29,8 +30,7 @@ export class RunStats {
   percentile(p: number): number {
     const n = Math.min(this.seen, SAMPLE);
     if (n === 0) return Number.NaN;
-    const sorted = this.latencies.slice(0, n).sort();
-    return sorted[Math.min(n - 1, Math.floor((p / 100) * n))];
+    return percentile(this.latencies.slice(0, n).sort(), p / 100);
   }
 
   summary(): RunSummary {

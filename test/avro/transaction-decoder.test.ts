@@ -87,4 +87,57 @@ describe('TransactionDecoder', () => {
     const d = new TransactionDecoder({ wireFormat: 'confluent' });
     expect(codeOf(() => d.decode(transactionType().toBuffer(base), 's'))).toBe(ErrorCodes.BAD_MAGIC_BYTE);
   });
+
+  it('reports a framed record with a corrupt magic byte as BAD_MAGIC_BYTE in auto mode too', () => {
+    const d = new TransactionDecoder(); // auto: a first byte other than 0 is read as plain Avro
+    const good = enc.encode(base);
+    for (const magic of [1, 7, 0x80, 0xff]) {
+      const e = (() => {
+        try {
+          d.decode(Buffer.from([magic, ...good.subarray(1)]), 's');
+        } catch (err) {
+          return err as FraudError;
+        }
+        throw new Error(`magic byte ${magic} decoded`);
+      })();
+      expect(e.code, `magic byte ${magic}`).toBe(ErrorCodes.BAD_MAGIC_BYTE);
+      expect(e.message).toMatch(/registered schema id 2/);
+    }
+    // An odd first byte cannot start a plain transaction (a negative string length), whatever follows.
+    expect(codeOf(() => d.decode(Buffer.from([3, 0x61, 0x62, 0x63]), 's'))).toBe(ErrorCodes.BAD_MAGIC_BYTE);
+    // A truncated plain record is still what it is.
+    const plain = transactionType().toBuffer(base);
+    expect(codeOf(() => d.decode(plain.subarray(0, plain.length - 3), 's'))).toBe(ErrorCodes.TRUNCATED_RECORD);
+    expect(codeOf(() => d.decode(Buffer.concat([plain, Buffer.from([1])]), 's'))).toBe(ErrorCodes.UNDECODABLE_RECORD);
+  });
+
+  it('dead-letters ids with invalid UTF-8 instead of merging ids that differ only in those bytes', () => {
+    const d = new TransactionDecoder();
+    // The same record with the id's "AB" replaced by two different invalid byte pairs.
+    const withId = (field: 'transaction_id' | 'customer_id' | 'terminal_id', bytes: number[]) => {
+      const buf = enc.encode({ ...base, [field]: 'id-AB' });
+      const at = buf.indexOf('id-AB');
+      return Buffer.concat([buf.subarray(0, at + 3), Buffer.from(bytes), buf.subarray(at + 5)]);
+    };
+    for (const field of ['transaction_id', 'customer_id', 'terminal_id'] as const) {
+      const a = withId(field, [0xff, 0x41]);
+      const b = withId(field, [0xfe, 0x41]);
+      expect(a.equals(b)).toBe(false);
+      for (const rec of [a, b]) {
+        let err: unknown;
+        try {
+          d.decode(rec, 's');
+        } catch (e) {
+          err = e;
+        }
+        expect(err, field).toBeInstanceOf(FraudError);
+        expect((err as FraudError).code).toBe(ErrorCodes.INVALID_FIELD);
+        expect((err as FraudError).message).toBe(
+          `${field} is not valid UTF-8 (it decodes to U+FFFD replacement characters)`,
+        );
+      }
+    }
+    // Valid multi-byte UTF-8 is fine.
+    expect(d.decode(enc.encode({ ...base, customer_id: 'client-é-東京' }), 's').customer_id).toBe('client-é-東京');
+  });
 });

@@ -82,6 +82,11 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
     );
 
     expect(services.kafka.image).toBe('apache/kafka:4.1.1');
+    // Every pulled image is pinned to a release: no implicit :latest, no floating major tag.
+    for (const [name, svc] of Object.entries(services) as [string, { image?: string; build?: unknown }][]) {
+      if (svc.build !== undefined) continue;
+      expect(svc.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+\.\d+$/);
+    }
     expect(ports(services.kafka)).toEqual(
       expect.arrayContaining([
         { hostIp: '127.0.0.1', published: '9092', target: '9092' },

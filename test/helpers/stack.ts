@@ -3,7 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 
+/** Unit tests run without the stack (`npm run test:unit`): one that reaches for it is misfiled. */
+function needsStack(): void {
+  if (process.env.FRAUDSCORE_TEST_PROJECT === 'unit') {
+    throw new Error('this test needs Kafka or Redis: add its file to SERVICE_TESTS in vitest.config.ts');
+  }
+}
+
 export function kafkaBrokers(): string[] {
+  needsStack();
   return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
     .split(',')
     .map((b) => b.trim())
@@ -11,6 +19,7 @@ export function kafkaBrokers(): string[] {
 }
 
 export function redisUrl(): string {
+  needsStack();
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 

@@ -186,7 +186,8 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
     const announced: string[] = [];
     for (const i of [1, 2, 3, 4, 5, 6]) {
       const node = services[`redis-node-${i}`];
-      const cmd = node.command as string[];
+      // Compose v2 normalizes a command string into a list, v1 keeps the string.
+      const cmd: string[] = typeof node.command === 'string' ? node.command.split(/\s+/) : node.command;
       const arg = (flag: string) => cmd[cmd.indexOf(flag) + 1];
       const port = String(7000 + i - 1);
       expect(arg('--port')).toBe(port);

@@ -91,10 +91,16 @@ cmd_up() {
   fi
   if want kafka; then
     kafka_wait "$KAFKA_NODES"
-    create_topics "$KAFKA_NODES"
     # Once per formatted storage (formatting removes the marker): ACLs live in the cluster metadata.
+    # They name topics but need none to exist, so they are added while the topics are created.
+    local acls=""
     if ((KAFKA_SECURE)) && [[ ! -f "$STACK_DIR/kafka-acls.done" ]]; then
-      kafka_grant_scorer_acls
+      kafka_grant_scorer_acls &
+      acls=$!
+    fi
+    create_topics "$KAFKA_NODES"
+    if [[ -n "$acls" ]]; then
+      wait "$acls" || die "kafka: the scorer's ACLs could not be added"
       date -u +%FT%TZ >"$STACK_DIR/kafka-acls.done"
     fi
   fi
@@ -114,7 +120,9 @@ cmd_down() {
     pids+=($!)
   fi
   if want redis; then
-    stop_pidfile redis "$REDIS_PID" redis-server
+    if [[ -f "$REDIS_PID" ]] || ! compgen -G "$STACK_DIR/redis-*.pid" >/dev/null; then
+      stop_pidfile redis "$REDIS_PID" redis-server
+    fi
     if compgen -G "$STACK_DIR/redis-cluster-*.pid" >/dev/null; then redis_cluster_down; fi
     rm -f "$STACK_DIR/redis-cluster.env"
     if [[ -f "$REDIS_TLS_PID" ]]; then stop_pidfile "redis tls" "$REDIS_TLS_PID" redis-server; fi
@@ -159,7 +167,7 @@ cmd_acls() {
 }
 
 usage() {
-  sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 

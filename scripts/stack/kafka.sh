@@ -82,6 +82,15 @@ ensure_jars() { # pom dest marker-jar
   if [[ -f "$dest/$jar" && -f "$dest/.complete" ]]; then
     return 0
   fi
+  # One resolver at a time (tools may be started in parallel); the others find the jars in place.
+  mkdir -p "$(dirname "$dest")"
+  local lock
+  exec {lock}>"$dest.lock"
+  flock "$lock"
+  if [[ -f "$dest/$jar" && -f "$dest/.complete" ]]; then
+    exec {lock}>&-
+    return 0
+  fi
   command -v mvn >/dev/null 2>&1 || die "mvn not found: needed once to fetch the Kafka $KAFKA_VERSION jars (apt-get install -y maven)"
   log "resolving $jar and its dependencies from Maven Central into $dest (once)"
   local tmp="$dest.tmp.$BASHPID"
@@ -96,6 +105,7 @@ ensure_jars() { # pom dest marker-jar
   touch "$tmp/.complete"
   rm -rf "$dest"
   mv "$tmp" "$dest"
+  exec {lock}>&-
 }
 
 ensure_kafka_jars() { ensure_jars pom.xml "$KAFKA_LIBS" "kafka_2.13-$KAFKA_VERSION.jar"; }
@@ -109,11 +119,29 @@ kafka_tool() { # class args...
   ensure_java
   ensure_kafka_jars
   ensure_kafka_tools
-  local class="$1"
+  local class="$1" cds=() lock
   shift
-  java -Xmx256m -XX:TieredStopAtLevel=1 -Xshare:auto -Djava.awt.headless=true \
+  # A class-data archive of the tools' classes makes each later tool JVM start ~3x faster (2.4 s ->
+  # 0.7 s measured): the first run that gets the lock writes it at exit, runs without it wait for none.
+  local archive="$KAFKA_TOOLS.jsa"
+  if [[ -s "$archive" ]]; then
+    cds=(-XX:SharedArchiveFile="$archive")
+  else
+    exec {lock}>"$archive.lock"
+    if flock -n "$lock"; then
+      cds=(-XX:ArchiveClassesAtExit="$archive.tmp.$BASHPID")
+    fi
+  fi
+  # Short-lived: C1 only and the serial collector start faster. -Xlog:disable keeps the JVM's own
+  # CDS notices out of the tool's output.
+  local rc=0
+  java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Djava.awt.headless=true "${cds[@]}" \
     -Dlog4j2.configurationFile="$ROOT/scripts/kafka/tools-log4j2.yaml" \
-    -cp "$KAFKA_TOOLS/*:$KAFKA_LIBS/*" "$class" "$@"
+    -cp "$KAFKA_TOOLS/*:$KAFKA_LIBS/*" "$class" "$@" || rc=$?
+  if [[ -f "$archive.tmp.$BASHPID" ]]; then
+    if [[ -s "$archive.tmp.$BASHPID" ]]; then mv -f "$archive.tmp.$BASHPID" "$archive"; else rm -f "$archive.tmp.$BASHPID"; fi
+  fi
+  return "$rc"
 }
 
 render_kafka_config() { # i n
@@ -231,8 +259,9 @@ format_kafka_storage() { # i n
     done
   fi
   log "kafka node $i: formatting storage (cluster id $cluster_id${scram:+, SCRAM users $KAFKA_SCORER_USER and $KAFKA_ADMIN_USER})"
-  java -Xmx256m -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" -Dkafka.logs.dir="$NODE_LOG_DIR" \
-    -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$NODE_DIR/server.properties" \
+  # A short-lived tool: C1 only and the serial collector start faster.
+  java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" \
+    -Dkafka.logs.dir="$NODE_LOG_DIR" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$NODE_DIR/server.properties" \
     "${scram[@]}" >>"$NODE_OUT" 2>&1 || {
     tail -n 40 "$NODE_OUT" >&2
     die "formatting Kafka storage of node $i failed"
@@ -338,12 +367,17 @@ kafka_up() {
   mkdir -p "$STACK_DIR"
   printf '%s\n' "$n" >"$STACK_DIR/kafka-nodes"
   if ((KAFKA_SECURE)); then secure_kafka_material; fi
+  # Each node's storage is formatted by its own JVM: all at once.
+  local formats=() p rc=0
   for ((i = 1; i <= n; i++)); do
     kafka_node_paths "$i" "$n"
     [[ -n "$(live_pid "$NODE_PID" kafka.Kafka)" ]] && continue
     render_kafka_config "$i" "$n"
-    format_kafka_storage "$i" "$n"
+    format_kafka_storage "$i" "$n" &
+    formats+=($!)
   done
+  for p in "${formats[@]}"; do wait "$p" || rc=1; done
+  ((rc == 0)) || die "formatting Kafka storage failed (see above)"
   for ((i = 1; i <= n; i++)); do
     kafka_node_paths "$i" "$n"
     [[ -n "$(live_pid "$NODE_PID" kafka.Kafka)" ]] && continue
@@ -460,15 +494,22 @@ kafka_status() {
     fi
     return 0
   fi
+  local running=0 lines=()
   for ((i = 1; i <= n; i++)); do
     kafka_node_paths "$i" "$n"
     pid="$(live_pid "$NODE_PID" kafka.Kafka)"
     if [[ -n "$pid" ]]; then
-      log "kafka node $i: running, pid $pid, 127.0.0.1:$(kafka_client_port "$i") (controller $(kafka_controller_port "$i")), log $NODE_LOG_DIR/kafka.log"
+      running=$((running + 1))
+      lines+=("kafka node $i: running, pid $pid, 127.0.0.1:$(kafka_client_port "$i") (controller $(kafka_controller_port "$i")), log $NODE_LOG_DIR/kafka.log")
     else
-      log "kafka node $i: not running (127.0.0.1:$(kafka_client_port "$i"))"
+      lines+=("kafka node $i: not running (127.0.0.1:$(kafka_client_port "$i"))")
     fi
   done
-  log "kafka: $n-node cluster, bootstrap $(kafka_bootstrap "$n"), topics RF $(kafka_rf "$n"), min.insync.replicas $(kafka_min_isr "$n")"
+  if ((running == 0)); then
+    log "kafka: not running (last made as a $n-node cluster in $STACK_DIR)"
+    return 0
+  fi
+  for i in "${lines[@]}"; do log "$i"; done
+  log "kafka: $n-node cluster, $running running, bootstrap $(kafka_bootstrap "$n"), topics RF $(kafka_rf "$n"), min.insync.replicas $(kafka_min_isr "$n")"
   kafka_secure_status "$n"
 }

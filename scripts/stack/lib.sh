@@ -62,7 +62,11 @@ stop_pidfile() { # name pidfile pattern
   if kill -0 "$pid" 2>/dev/null; then
     log "$name: still alive after ${STOP_TIMEOUT_S}s, sending KILL"
     kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
+    # A JVM with a large heap can take a moment to go, more on a loaded machine.
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
   fi
   rm -f "$pidfile"
   log "$name: stopped"

@@ -1,11 +1,13 @@
 // scripts/stack.sh beyond the single-node stack the other tests use: a 3-node KRaft Kafka with a
-// Redis Cluster (issue #12), and the secure stack (issue #13): SASL_SSL with SCRAM, mTLS and ACLs,
-// and a TLS-only Redis with the feature store's ACL user. Each stack is the script's own, run in a
-// temporary folder on free ports (never the shared 9092/6379 stack), and stopped at the end.
-// Proved with real clients: Kafka's own console producer/consumer, kafkajs and redis-cli.
+// Redis Cluster (issue #12) and the secure parts (issue #13): SASL_SSL with SCRAM, mTLS and ACLs,
+// and a TLS-only Redis with the feature store's ACL user. One stack with all of them (one start and
+// one stop of the JVMs), the script's own, in a temporary folder on free ports (never the shared
+// 9092/6379 stack), stopped at the end. Proved with real clients: Kafka's own console producer and
+// consumer, kafkajs and redis-cli.
 //
-// `npm test` runs the short version (~1 min); `npm run test:stack` (FRAUDSCORE_STACK_TESTS=full)
-// adds a Kafka node kill/restart under acks=all writes and the transactional-id ACLs over kafkajs.
+// `npm test` runs the short version; `npm run test:stack` (FRAUDSCORE_STACK_TESTS=full) adds a Kafka
+// node kill/restart under acks=all writes, the consumer and group ACLs, SCRAM-SHA-256 and the
+// transactional-id ACLs over kafkajs.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -94,10 +96,16 @@ class Stack {
   }
 }
 
+/** Alive and not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -119,25 +127,70 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 const TOPICS = ['fraudscore.transactions', 'fraudscore.decisions', 'fraudscore.dlq', 'fraudscore.labels'];
+const UP = ['up', '--kafka-brokers', '3', '--redis-cluster', '--kafka-secure', '--redis-tls'];
 
-describe('stack.sh up --kafka-brokers 3 --redis-cluster', () => {
+describe(`stack.sh ${UP.join(' ')}`, () => {
   let stack: Stack;
   let kafkaBase: number;
+  let securePort: number;
   let redisBase: number;
+  let redisTlsPort: number;
   let brokers: string[];
+  let secure: string;
+  let otherCa: string;
   let pidsAtUp: number[] = [];
+
+  const tool = (cls: string, args: string[], input = '') =>
+    run('bash', [join(root, 'scripts', 'stack.sh'), 'kafka-tool', cls, ...args], stack.env, input, 90_000);
+  const produce = (props: string, topic: string) =>
+    tool(
+      'org.apache.kafka.tools.ConsoleProducer',
+      [
+        ...['--bootstrap-server', `127.0.0.1:${securePort}`, '--producer.config', props, '--topic', topic, '--sync'],
+        ...['--producer-property', 'max.block.ms=20000', '--producer-property', 'delivery.timeout.ms=20000'],
+        ...['--producer-property', 'request.timeout.ms=15000'],
+      ],
+      'k1\tv1\n',
+    );
+  const consume = (props: string, topic: string, group: string) =>
+    tool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      ...['--bootstrap-server', `127.0.0.1:${securePort}`, '--consumer.config', props, '--topic', topic],
+      ...['--group', group, '--from-beginning', '--max-messages', '1', '--timeout-ms', '20000'],
+    ]);
+  /** The fraudscore user's client.properties with one line changed. */
+  const variant = (name: string, edit: (s: string) => string) => {
+    const path = join(stack.dir, `${name}.properties`);
+    writeFileSync(path, edit(readFileSync(join(secure, 'kafka-fraudscore.properties'), 'utf8')), { mode: 0o600 });
+    return path;
+  };
+  const tlsCli = (user: string, password: string, ca: string, ...args: string[]) =>
+    run(
+      'redis-cli',
+      ['--tls', '--cacert', ca, '-h', '127.0.0.1', '-p', String(redisTlsPort), '--user', user, ...args],
+      {
+        REDISCLI_AUTH: password,
+      },
+    );
 
   beforeAll(async () => {
     kafkaBase = await freeBase(bases(49092), range(6));
+    securePort = await freeBase(bases(49190), range(3));
     redisBase = await freeBase(bases(47000), [...range(6), ...range(6).map((i) => i + 10000)]);
+    redisTlsPort = await freeBase(bases(47010), [0]);
     brokers = range(3).map((i) => `127.0.0.1:${kafkaBase + 2 * i}`);
     stack = new Stack({
       FRAUDSCORE_KAFKA_PORT: String(kafkaBase),
       FRAUDSCORE_KAFKA_CONTROLLER_PORT: String(kafkaBase + 1),
+      FRAUDSCORE_KAFKA_SECURE_PORT: String(securePort),
       FRAUDSCORE_REDIS_CLUSTER_PORT: String(redisBase),
+      FRAUDSCORE_REDIS_TLS_PORT: String(redisTlsPort),
+      // Not started (the cluster replaces it), but status probes it: never the shared 6379.
+      FRAUDSCORE_REDIS_PORT: String(await freeBase(bases(47006), [0])),
       // Promote a replica 2 s after its master goes silent (the failover test below waits for it).
       FRAUDSCORE_REDIS_CLUSTER_NODE_TIMEOUT_MS: '2000',
     });
+    secure = join(stack.dir, 'secure');
+    otherCa = join(stack.dir, 'other-ca');
   });
 
   afterAll(async () => {
@@ -145,25 +198,39 @@ describe('stack.sh up --kafka-brokers 3 --redis-cluster', () => {
     stack.remove();
   });
 
-  test('up starts 3 combined KRaft nodes and 3 Redis masters with a replica each; a second up is a no-op', async () => {
+  test('up starts 3 combined KRaft nodes with SASL_SSL, 3 Redis masters with a replica each and a TLS Redis; a second up is a no-op', async () => {
     const t0 = Date.now();
-    await stack.ok('up', '--kafka-brokers', '3', '--redis-cluster');
+    const [out, ca] = await Promise.all([
+      stack.ok(...UP),
+      // A second, unrelated CA for the refusal cases below.
+      run('bash', [join(root, 'scripts', 'stack', 'certs.sh'), otherCa]),
+    ]);
     const upMs = Date.now() - t0;
+    expect(ca.code, ca.out).toBe(0);
     pidsAtUp = stack.pids();
-    expect(pidsAtUp).toHaveLength(9);
+    expect(pidsAtUp).toHaveLength(10);
     for (const pid of pidsAtUp) expect(alive(pid)).toBe(true);
+    expect(out).toContain('kafka: ACLs of User:fraudscore: Read fraudscore.transactions fraudscore.labels;');
 
     const status = await stack.ok('status');
     expect(status.match(/kafka node \d: running/g)).toHaveLength(3);
     expect(status).toContain(`bootstrap ${brokers.join(',')}, topics RF 3, min.insync.replicas 2`);
+    const secureList = range(3).map((i) => `127.0.0.1:${securePort + i}`);
+    expect(status).toContain(
+      `SASL_SSL (SCRAM-SHA-256/512, client certificate required, ACLs on) at ${secureList.join(',')}`,
+    );
     expect(status.match(/redis cluster node \d: running, .*, master/g)).toHaveLength(3);
     expect(status.match(/redis cluster node \d: running, .*, replica of \d+/g)).toHaveLength(3);
+    expect(status).toMatch(new RegExp(`redis tls: running, pid \\d+, 127\\.0\\.0\\.1:${redisTlsPort} \\(TLS\\)`));
 
-    const again = await stack.ok('up', '--kafka-brokers', '3', '--redis-cluster');
+    const again = await stack.ok(...UP);
     expect(again).toContain('kafka: all 3 nodes already running');
     expect(again).toContain('redis cluster: already running');
+    expect(again).toContain('redis tls: already running');
     expect(stack.pids().sort()).toEqual([...pidsAtUp].sort());
-    console.log(`[stack] 3-node Kafka + 6-node Redis Cluster up in ${(upMs / 1000).toFixed(1)} s`);
+    console.log(
+      `[stack] 3 Kafka nodes (SASL_SSL, ACLs) + 6-node Redis Cluster + TLS Redis up in ${(upMs / 1000).toFixed(1)} s`,
+    );
   });
 
   test('topics, the offsets topic and the transaction state log are replicated 3 ways with min ISR 2', async () => {
@@ -213,135 +280,6 @@ describe('stack.sh up --kafka-brokers 3 --redis-cluster', () => {
     }
   });
 
-  test('kill redis I (a master): its replica is promoted; start redis I: it rejoins as a replica', async () => {
-    const port = redisBase; // node 1 is a master right after 'up' (redis-cli assigns the first three)
-    expect((await redisCli(port, 'role')).split('\n')[0]).toBe('master');
-    const replicaPort = await until('the replica of node 1', 5000, async () => {
-      for (const i of range(6)) {
-        const role = (await redisCli(redisBase + i, 'role')).split('\n');
-        if (role[0] === 'slave' && Number(role[2]) === port) return redisBase + i;
-      }
-      return undefined;
-    });
-    await stack.ok('kill', 'redis', '1');
-    await until('the replica to be promoted', 20_000, async () =>
-      (await redisCli(replicaPort, 'role')).startsWith('master') ? true : undefined,
-    );
-    await until('cluster_state:ok without node 1', 20_000, async () =>
-      (await redisCli(replicaPort, 'cluster', 'info')).includes('cluster_state:ok') ? true : undefined,
-    );
-    const started = await stack.ok('start', 'redis', '1');
-    expect(started).toContain(`redis cluster node 1: rejoined as replica of ${replicaPort}`);
-  });
-
-  test.skipIf(!FULL)('kill kafka I: acks=all writes continue on 2 of 3 nodes; start kafka I: it is back', async () => {
-    await stack.ok('kill', 'kafka', '2');
-    const kafka = new Kafka({
-      clientId: 'stack-test',
-      brokers: [brokers[0], brokers[2]],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const sent = await producer.send({
-      topic: 'fraudscore.transactions',
-      acks: -1,
-      messages: range(60).map((i) => ({ key: `c${i}`, value: 'v' })),
-    });
-    expect(sent.every((r) => r.errorCode === 0)).toBe(true);
-    await producer.disconnect();
-    const out = await stack.ok('start', 'kafka', '2');
-    expect(out).toContain('3 broker(s)');
-  });
-
-  test('down stops every process it started and frees every port', async () => {
-    const pids = stack.pids();
-    expect(pids.length).toBe(9);
-    await stack.ok('down');
-    for (const pid of [...pids, ...pidsAtUp]) expect(alive(pid), `pid ${pid}`).toBe(false);
-    expect(stack.pids()).toEqual([]);
-    const ports = [...range(6).map((i) => kafkaBase + i), ...range(6).map((i) => redisBase + i)];
-    const free = await Promise.all(ports.map(portFree));
-    expect(ports.filter((_, i) => !free[i])).toEqual([]);
-    const ps = await run('ps', ['-eo', 'args']);
-    expect(ps.out).not.toContain(stack.dir);
-    expect((await stack.ok('status')).match(/running, pid/g)).toBeNull();
-  });
-});
-
-describe('stack.sh up --kafka-secure --redis-tls', () => {
-  let stack: Stack;
-  let kafkaBase: number;
-  let securePort: number;
-  let redisTlsPort: number;
-  let secure: string;
-  let otherCa: string;
-
-  const tool = (cls: string, args: string[], input = '') =>
-    run('bash', [join(root, 'scripts', 'stack.sh'), 'kafka-tool', cls, ...args], stack.env, input, 90_000);
-  const produce = (props: string, topic: string) =>
-    tool(
-      'org.apache.kafka.tools.ConsoleProducer',
-      [
-        ...['--bootstrap-server', `127.0.0.1:${securePort}`, '--producer.config', props, '--topic', topic, '--sync'],
-        ...['--producer-property', 'max.block.ms=20000', '--producer-property', 'delivery.timeout.ms=20000'],
-        ...['--producer-property', 'request.timeout.ms=15000'],
-      ],
-      'k1\tv1\n',
-    );
-  const consume = (props: string, topic: string, group: string) =>
-    tool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-      ...['--bootstrap-server', `127.0.0.1:${securePort}`, '--consumer.config', props, '--topic', topic],
-      ...['--group', group, '--from-beginning', '--max-messages', '1', '--timeout-ms', '20000'],
-    ]);
-  /** The fraudscore user's client.properties with one line changed. */
-  const variant = (name: string, edit: (s: string) => string) => {
-    const path = join(stack.dir, `${name}.properties`);
-    writeFileSync(path, edit(readFileSync(join(secure, 'kafka-fraudscore.properties'), 'utf8')), { mode: 0o600 });
-    return path;
-  };
-  const tlsCli = (user: string, password: string, ca: string, ...args: string[]) =>
-    run(
-      'redis-cli',
-      ['--tls', '--cacert', ca, '-h', '127.0.0.1', '-p', String(redisTlsPort), '--user', user, ...args],
-      { REDISCLI_AUTH: password },
-    );
-
-  beforeAll(async () => {
-    kafkaBase = await freeBase(bases(49092), [0, 1]);
-    securePort = await freeBase(bases(49190), [0]);
-    const redisPort = await freeBase(bases(47006), [0]);
-    redisTlsPort = await freeBase(bases(47010), [0]);
-    stack = new Stack({
-      FRAUDSCORE_KAFKA_PORT: String(kafkaBase),
-      FRAUDSCORE_KAFKA_CONTROLLER_PORT: String(kafkaBase + 1),
-      FRAUDSCORE_KAFKA_SECURE_PORT: String(securePort),
-      FRAUDSCORE_REDIS_PORT: String(redisPort),
-      FRAUDSCORE_REDIS_TLS_PORT: String(redisTlsPort),
-    });
-    secure = join(stack.dir, 'secure');
-    otherCa = join(stack.dir, 'other-ca');
-    const t0 = Date.now();
-    const [up, ca] = await Promise.all([
-      stack.sh('up', '--kafka-secure', '--redis-tls'),
-      run('bash', [join(root, 'scripts', 'stack', 'certs.sh'), otherCa]),
-    ]);
-    expect(up.code, up.out).toBe(0);
-    expect(ca.code, ca.out).toBe(0);
-    console.log(
-      `[stack] secure Kafka (certificates, SCRAM users, ACLs) + TLS Redis up in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    expect(up.out).toContain(
-      `SASL_SSL (SCRAM-SHA-256/512, client certificate required, ACLs on) at 127.0.0.1:${securePort}`,
-    );
-  });
-
-  afterAll(async () => {
-    await stack.stop();
-    stack.remove();
-  });
-
   test('secrets and keys are readable by the owner only; kafka.env and redis.env name existing files', () => {
     for (const f of [
       'ca-key.pem',
@@ -361,7 +299,13 @@ describe('stack.sh up --kafka-secure --redis-tls', () => {
           .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       );
       for (const [k, v] of Object.entries(env)) if (k.endsWith('_FILE')) expect(statSync(v).isFile(), k).toBe(true);
-      if (envFile === 'kafka.env') expect(env.STACK_KAFKA_SASL_SSL_BROKERS).toBe(`127.0.0.1:${securePort}`);
+      if (envFile === 'kafka.env') {
+        expect(env.STACK_KAFKA_SASL_SSL_BROKERS).toBe(
+          range(3)
+            .map((i) => `127.0.0.1:${securePort + i}`)
+            .join(','),
+        );
+      }
     }
     // The ACL file holds password hashes only.
     const acl = readFileSync(join(secure, 'redis-users.acl'), 'utf8');
@@ -517,12 +461,73 @@ describe('stack.sh up --kafka-secure --redis-tls', () => {
     expect((await tlsCli('default', admin, ca, 'DEL', key)).out.trim()).toBe('1');
   });
 
-  test('down stops the broker, Redis and the TLS Redis', async () => {
+  test('kill redis I (a master): its replica is promoted; start redis I: it rejoins as a replica', async () => {
+    const port = redisBase; // node 1 is a master right after 'up' (redis-cli assigns the first three)
+    expect((await redisCli(port, 'role')).split('\n')[0]).toBe('master');
+    const replicaPort = await until('the replica of node 1', 5000, async () => {
+      for (const i of range(6)) {
+        const role = (await redisCli(redisBase + i, 'role')).split('\n');
+        if (role[0] === 'slave' && Number(role[2]) === port) return redisBase + i;
+      }
+      return undefined;
+    });
+    await stack.ok('kill', 'redis', '1');
+    await until('the replica to be promoted', 20_000, async () =>
+      (await redisCli(replicaPort, 'role')).startsWith('master') ? true : undefined,
+    );
+    await until('cluster_state:ok without node 1', 20_000, async () =>
+      (await redisCli(replicaPort, 'cluster', 'info')).includes('cluster_state:ok') ? true : undefined,
+    );
+    const started = await stack.ok('start', 'redis', '1');
+    expect(started).toContain(`redis cluster node 1: rejoined as replica of ${replicaPort}`);
+  });
+
+  test.skipIf(!FULL)('kill kafka I: acks=all writes continue on 2 of 3 nodes; start kafka I: it is back', async () => {
+    await stack.ok('kill', 'kafka', '2');
+    const kafka = new Kafka({
+      clientId: 'stack-test',
+      brokers: [brokers[0], brokers[2]],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 },
+    });
+    // Until its session times out (broker.session.timeout.ms, 9 s) the killed node still leads its
+    // partitions; then the controller fences it and its leaderships move to the other two.
+    const admin = kafka.admin();
+    await admin.connect();
+    await until('node 2 to be fenced', 40_000, async () =>
+      (await admin.describeCluster()).brokers.length === 2 ? true : undefined,
+    );
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const sent = await producer.send({
+      topic: 'fraudscore.transactions',
+      acks: -1,
+      messages: range(60).map((i) => ({ key: `c${i}`, value: 'v' })),
+    });
+    expect(sent.every((r) => r.errorCode === 0)).toBe(true);
+    await producer.disconnect();
+    const out = await stack.ok('start', 'kafka', '2');
+    expect(out).toContain('3 broker(s)');
+  });
+
+  test('down stops every process it started and frees every port', async () => {
     const pids = stack.pids();
-    expect(pids.length).toBe(3);
+    expect(pids.length).toBe(10);
     await stack.ok('down');
-    for (const pid of pids) expect(alive(pid)).toBe(false);
-    const free = await Promise.all([kafkaBase, kafkaBase + 1, securePort, redisTlsPort].map(portFree));
-    expect(free.every(Boolean)).toBe(true);
+    for (const pid of [...pids, ...pidsAtUp]) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(stack.pids()).toEqual([]);
+    const ports = [
+      ...range(6).map((i) => kafkaBase + i),
+      ...range(3).map((i) => securePort + i),
+      ...range(6).map((i) => redisBase + i),
+      ...range(6).map((i) => redisBase + 10000 + i),
+      redisTlsPort,
+    ];
+    const free = await Promise.all(ports.map(portFree));
+    expect(ports.filter((_, i) => !free[i])).toEqual([]);
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.out).not.toContain(stack.dir);
+    expect((await stack.ok('status')).match(/running, pid/g)).toBeNull();
   });
 });

@@ -322,6 +322,12 @@ kafka_up() {
   local n="$KAFKA_NODES" i pid running=0 made
   made="$(kafka_made_nodes)"
   KAFKA_STARTED=0
+  # A running stack keeps its listeners: asking for SASL_SSL of a plain one needs a restart.
+  kafka_node_paths 1 "$made"
+  if ((KAFKA_SECURE)) && [[ -n "$(live_pid "$NODE_PID" kafka.Kafka)" ]] &&
+    ! grep -q '^listener.name.sasl_ssl' "$NODE_DIR/server.properties" 2>/dev/null; then
+    die "kafka: runs without --kafka-secure in $STACK_DIR; 'down kafka' first"
+  fi
   # A stack made with another node count still running: leave it, say so.
   if ((made != n)); then
     for ((i = 1; i <= made; i++)); do

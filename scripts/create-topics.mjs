@@ -2,6 +2,9 @@
 // Creates the project's Kafka topics from deploy/topics.json (the single source of truth).
 // Idempotent: topics that already exist are left as they are.
 // Brokers from KAFKA_BROKERS (comma separated), default 127.0.0.1:9092.
+// On a replicated cluster, FRAUDSCORE_TOPIC_REPLICATION_FACTOR and FRAUDSCORE_TOPIC_MIN_INSYNC_REPLICAS
+// override every spec's replicationFactor and min.insync.replicas (topics.json describes one node);
+// a topic that exists with fewer replicas than asked is reported, never changed.
 // Used by scripts/stack.sh and by the kafka-init service of docker-compose.yml.
 import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
@@ -15,6 +18,29 @@ const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092')
   .map((b) => b.trim())
   .filter(Boolean);
 const timeoutMs = Number(process.env.CREATE_TOPICS_TIMEOUT_MS || 60000);
+const rfOverride = positiveInt('FRAUDSCORE_TOPIC_REPLICATION_FACTOR');
+const minIsrOverride = positiveInt('FRAUDSCORE_TOPIC_MIN_INSYNC_REPLICAS');
+if (rfOverride !== undefined && minIsrOverride !== undefined && minIsrOverride > rfOverride) {
+  console.error(
+    `[create-topics] min.insync.replicas ${minIsrOverride} > replication factor ${rfOverride}: no write could succeed`,
+  );
+  process.exit(2);
+}
+for (const s of specs) {
+  if (rfOverride !== undefined) s.replicationFactor = rfOverride;
+  if (minIsrOverride !== undefined) s.config = { ...s.config, 'min.insync.replicas': String(minIsrOverride) };
+}
+
+function positiveInt(name) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`[create-topics] ${name} must be a positive integer, got '${raw}'`);
+    process.exit(2);
+  }
+  return n;
+}
 
 const kafka = new Kafka({
   clientId: 'fraudscore-create-topics',
@@ -38,8 +64,15 @@ async function main() {
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
-    for (const s of specs) {
-      if (existing.has(s.name)) console.log(`[create-topics] ${s.name}: exists`);
+    const present = specs.filter((s) => existing.has(s.name));
+    const meta =
+      present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }) : { topics: [] };
+    for (const s of present) {
+      const t = meta.topics.find((m) => m.name === s.name);
+      const rf = Math.min(...(t?.partitions ?? []).map((p) => p.replicas.length));
+      const want = s.replicationFactor ?? 1;
+      const note = Number.isFinite(rf) && rf < want ? ` with ${rf} replica(s), fewer than ${want}: not changed` : '';
+      console.log(`[create-topics] ${s.name}: exists${note}`);
     }
     if (missing.length > 0) {
       await admin.createTopics({
@@ -52,7 +85,12 @@ async function main() {
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value: String(value) })),
         })),
       });
-      for (const s of missing) console.log(`[create-topics] ${s.name}: created (${s.partitions} partitions)`);
+      for (const s of missing) {
+        const isr = s.config?.['min.insync.replicas'];
+        console.log(
+          `[create-topics] ${s.name}: created (${s.partitions} partitions, RF ${s.replicationFactor ?? 1}${isr ? `, min.insync.replicas ${isr}` : ''})`,
+        );
+      }
     }
   } finally {
     await admin.disconnect();

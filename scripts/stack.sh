@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Local dev/CI stack without a Docker engine: Apache Kafka (KRaft, single combined node, jars from
-# Maven Central, run with the installed Java 17) and Debian's redis-server, both on 127.0.0.1.
+# Local dev/CI stack without a Docker engine: Apache Kafka (KRaft, jars from Maven Central, run with
+# the installed Java 17) and Debian's redis-server, all on 127.0.0.1.
 #
-#   scripts/stack.sh up     [kafka|redis]...   start (idempotent), wait until ready, create topics
-#   scripts/stack.sh down   [kafka|redis]...   stop what this script started (by pid file only)
-#   scripts/stack.sh status                    show what runs
+#   scripts/stack.sh up [options] [kafka|redis]...   start (idempotent), wait until ready, create topics
+#     --kafka-brokers N    N combined broker+controller nodes (3: topics RF 3, min.insync.replicas 2)
+#     --kafka-secure       a SASL_SSL listener (SCRAM, mTLS) beside PLAINTEXT, ACLs on
+#     --redis-cluster      a Redis Cluster of 3 masters + 3 replicas instead of the single Redis
+#     --redis-tls          also a TLS-only Redis with the feature store's least-privilege ACL user
+#   scripts/stack.sh down   [kafka|redis]...         stop what this script started (by pid file only)
+#   scripts/stack.sh status                          show what runs
+#   scripts/stack.sh kill  kafka|redis I             SIGKILL Kafka node I / Redis Cluster node I
+#   scripts/stack.sh start kafka|redis I             start it again (same data and config)
+#   scripts/stack.sh acls --principal User:P [--read T]... [--write T]... [--group-prefix G] [--txn-prefix X]
+#                                                    add ACLs on a --kafka-secure stack (AclCommand)
+#   scripts/stack.sh kafka-tool CLASS [args]...      run one of Kafka's own tools (jars cached)
 #
-# With no service named, all services. State (pid files, logs, data, rendered config) lives in
-# <project>/.stack/; the Kafka jars are cached in ${FRAUDSCORE_CACHE:-$HOME/.cache/fraudscore}.
-# When a Docker engine answers `docker info`, `up`/`down` use docker-compose.yml instead.
+# With no service named, all services. State (pid files, logs, data, rendered config, test
+# certificates and secrets) lives in <project>/.stack/; the Kafka jars are cached in
+# ${FRAUDSCORE_CACHE:-$HOME/.cache/fraudscore}. When a Docker engine answers `docker info`, `up`/`down`
+# use docker-compose.yml instead.
+#
+# Ports (127.0.0.1 only): Kafka node i PLAINTEXT 9092+2(i-1), controller 9093+2(i-1), SASL_SSL
+# 9192+(i-1); Redis 6379; Redis Cluster 7000-7005 (bus 17000-17005); TLS Redis 6380.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,55 +33,24 @@ KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 # to run a second, throwaway stack beside a running one.
 KAFKA_PORT="${FRAUDSCORE_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${FRAUDSCORE_KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_SECURE_PORT="${FRAUDSCORE_KAFKA_SECURE_PORT:-9192}"
 REDIS_PORT="${FRAUDSCORE_REDIS_PORT:-6379}"
+REDIS_CLUSTER_PORT="${FRAUDSCORE_REDIS_CLUSTER_PORT:-7000}"
+REDIS_TLS_PORT="${FRAUDSCORE_REDIS_TLS_PORT:-6380}"
+# How long a silent Redis Cluster master stays in charge before its replica is promoted.
+REDIS_CLUSTER_NODE_TIMEOUT_MS="${FRAUDSCORE_REDIS_CLUSTER_NODE_TIMEOUT_MS:-5000}"
 READY_TIMEOUT_S="${FRAUDSCORE_STACK_TIMEOUT:-90}"
 STOP_TIMEOUT_S=20
+SECURE_DIR="$STACK_DIR/secure"
 
-KAFKA_DIR="$STACK_DIR/kafka"
-KAFKA_PID="$STACK_DIR/kafka.pid"
-KAFKA_LOG="$STACK_DIR/kafka.log"
-KAFKA_OUT="$STACK_DIR/kafka.out"
-REDIS_PID="$STACK_DIR/redis.pid"
-REDIS_LOG="$STACK_DIR/redis.log"
-
-log() { printf '[stack] %s\n' "$*"; }
-die() {
-  printf '[stack] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-# --- helpers ---------------------------------------------------------------------------------
-
-port_open() { # port
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-
-# Prints the pid recorded in $1 if that process is alive and is the expected program ($2 is a
-# pattern matched against its command line, to survive pid reuse); prints nothing otherwise.
-live_pid() { # pidfile pattern
-  local pidfile="$1" pattern="$2" pid cmd
-  [[ -f "$pidfile" ]] || return 0
-  pid="$(tr -dc '0-9' <"$pidfile")"
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *$pattern* ]] || return 0
-  printf '%s' "$pid"
-}
-
-# Starts "$@" detached in its own session; its pid (the exec'd program keeps the shell's pid) goes
-# to the pid file. stdout/stderr go to $2.
-spawn() { # pidfile logfile cmd...
-  local pidfile="$1" logfile="$2"
-  shift 2
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
-  local i
-  for i in $(seq 1 50); do
-    [[ -s "$pidfile" ]] && return 0
-    sleep 0.1
-  done
-  die "could not start $1 (no pid file $pidfile)"
-}
+# shellcheck source=stack/lib.sh
+source "$ROOT/scripts/stack/lib.sh"
+# shellcheck source=stack/kafka.sh
+source "$ROOT/scripts/stack/kafka.sh"
+# shellcheck source=stack/redis.sh
+source "$ROOT/scripts/stack/redis.sh"
+# shellcheck source=stack/secure.sh
+source "$ROOT/scripts/stack/secure.sh"
 
 want() { # service, given the selected list in SERVICES
   local s
@@ -80,319 +62,151 @@ docker_engine() {
   command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1
 }
 
-# --- Kafka -----------------------------------------------------------------------------------
-
-ensure_java() {
-  command -v java >/dev/null 2>&1 || die "java not found: install a JDK 17+ (apt-get install -y openjdk-17-jre-headless)"
-  local v
-  v="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
-  [[ "${v%%.*}" -ge 17 ]] 2>/dev/null || die "Java 17+ required, found '$v'"
-}
-
-ensure_kafka_jars() {
-  if [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" && -f "$KAFKA_LIBS/.complete" ]]; then
-    return 0
-  fi
-  command -v mvn >/dev/null 2>&1 || die "mvn not found: needed once to fetch the Kafka $KAFKA_VERSION jars (apt-get install -y maven)"
-  log "resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS (once)"
-  local tmp="$KAFKA_LIBS.tmp.$$"
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  if ! mvn -q -B -Dstyle.color=never -f "$ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$tmp" -DincludeScope=runtime; then
-    rm -rf "$tmp"
-    die "Maven could not resolve the Kafka jars (see the output above)"
-  fi
-  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "Maven ran but kafka_2.13-$KAFKA_VERSION.jar is missing in $tmp"
-  touch "$tmp/.complete"
-  rm -rf "$KAFKA_LIBS"
-  mv "$tmp" "$KAFKA_LIBS"
-}
-
-render_kafka_config() {
-  mkdir -p "$KAFKA_DIR/data"
-  cat >"$KAFKA_DIR/server.properties" <<EOF
-# Rendered by scripts/stack.sh; edits are overwritten on the next 'up'.
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs=$KAFKA_DIR/data
-num.partitions=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=6
-min.insync.replicas=1
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-delete.topic.enable=true
-EOF
-}
-
-format_kafka_storage() {
-  if [[ -f "$KAFKA_DIR/data/meta.properties" ]]; then
-    return 0
-  fi
-  local cluster_id
-  if [[ -s "$KAFKA_DIR/cluster.id" ]]; then
-    cluster_id="$(cat "$KAFKA_DIR/cluster.id")"
-  else
-    # A Kafka cluster id is a base64url-encoded random 128-bit UUID (22 characters).
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-    printf '%s' "$cluster_id" >"$KAFKA_DIR/cluster.id"
-  fi
-  log "formatting Kafka storage (cluster id $cluster_id)"
-  java -Xmx256m -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" -Dkafka.logs.dir="$STACK_DIR" \
-    -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
-    >>"$KAFKA_OUT" 2>&1 || {
-    tail -n 40 "$KAFKA_OUT" >&2
-    die "formatting Kafka storage failed"
-  }
-}
-
-kafka_metadata_ok() { # timeout seconds; a real metadata request when node_modules has kafkajs
-  local timeout_s="$1"
-  if [[ -d "$ROOT/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
-    (cd "$ROOT" && node --input-type=module -e '
-      import kafkajs from "kafkajs";
-      const { Kafka, logLevel } = kafkajs;
-      const deadline = Date.now() + Number(process.argv[1]) * 1000;
-      const kafka = new Kafka({ clientId: "fraudscore-stack", brokers: ["127.0.0.1:'"$KAFKA_PORT"'"],
-        logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 5000, retry: { retries: 0 } });
-      for (;;) {
-        const admin = kafka.admin();
-        try {
-          await admin.connect();
-          const c = await admin.describeCluster();
-          await admin.fetchTopicMetadata({ topics: [] });
-          await admin.disconnect();
-          if (c.brokers.length > 0 && c.controller !== null && c.controller >= 0) {
-            console.log(`[stack] kafka answers metadata: cluster ${c.clusterId}, ${c.brokers.length} broker(s), controller ${c.controller}`);
-            process.exit(0);
-          }
-        } catch { await admin.disconnect().catch(() => {}); }
-        if (Date.now() > deadline) process.exit(1);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    ' "$timeout_s")
-  else
-    local deadline=$((SECONDS + timeout_s))
-    until port_open "$KAFKA_PORT"; do
-      ((SECONDS > deadline)) && return 1
-      sleep 0.5
-    done
-  fi
-}
-
-kafka_up() {
-  local pid
-  pid="$(live_pid "$KAFKA_PID" kafka.Kafka)"
-  if [[ -n "$pid" ]]; then
-    log "kafka: already running (pid $pid, port $KAFKA_PORT)"
-    KAFKA_STARTED=0
-    return 0
-  fi
-  rm -f "$KAFKA_PID"
-  if port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT"; then
-    log "kafka: port $KAFKA_PORT/$CONTROLLER_PORT already answers: already running (not started by this script), leaving it alone"
-    KAFKA_STARTED=0
-    return 0
-  fi
-  ensure_java
-  ensure_kafka_jars
-  mkdir -p "$STACK_DIR"
-  render_kafka_config
-  format_kafka_storage
-  log "kafka: starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $CONTROLLER_PORT)"
-  spawn "$KAFKA_PID" "$KAFKA_OUT" java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.yaml" \
-    -Dkafka.logs.dir="$STACK_DIR" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
-  KAFKA_STARTED=1
-}
-
-kafka_wait() {
-  log "kafka: waiting for a metadata answer (timeout ${READY_TIMEOUT_S}s)"
-  if ! kafka_metadata_ok "$READY_TIMEOUT_S"; then
-    printf '[stack] ERROR: Kafka did not answer a metadata request on 127.0.0.1:%s within %ss\n' "$KAFKA_PORT" "$READY_TIMEOUT_S" >&2
-    for f in "$KAFKA_OUT" "$KAFKA_LOG"; do
-      if [[ -f "$f" ]]; then
-        printf -- '--- last 40 lines of %s ---\n' "$f" >&2
-        tail -n 40 "$f" >&2
-      fi
-    done
-    printf '[stack] the broker process (if any) is left running for inspection: stop it with scripts/stack.sh down kafka\n' >&2
-    exit 1
-  fi
-}
-
-create_topics() {
-  if [[ -d "$ROOT/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
-    KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node "$ROOT/scripts/create-topics.mjs"
-  else
-    log "node_modules missing: topics not created (run 'npm ci', then 'node scripts/create-topics.mjs')"
-  fi
-}
-
-# --- Redis -----------------------------------------------------------------------------------
-
-ensure_redis_installed() {
-  command -v redis-server >/dev/null 2>&1 && return 0
-  command -v apt-get >/dev/null 2>&1 || die "redis-server not found and apt-get is unavailable: install Redis 7"
-  log "redis-server missing: installing Debian's redis-server"
-  local sudo=""
-  [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q redis-server ||
-    { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q redis-server; } ||
-    die "apt-get install redis-server failed"
-  # Debian's package may start a system service on 6379; this stack wants its own, so stop it.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
-    $sudo systemctl stop redis-server || true
-  fi
-}
-
-redis_ping() {
-  [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]
-}
-
-redis_up() {
-  local pid
-  pid="$(live_pid "$REDIS_PID" redis-server)"
-  if [[ -n "$pid" ]]; then
-    log "redis: already running (pid $pid, port $REDIS_PORT)"
-    return 0
-  fi
-  rm -f "$REDIS_PID"
-  if port_open "$REDIS_PORT"; then
-    log "redis: port $REDIS_PORT already answers: already running (not started by this script), leaving it alone"
-    return 0
-  fi
-  ensure_redis_installed
-  mkdir -p "$STACK_DIR/redis"
-  log "redis: starting $(redis-server --version | awk '{print $1, $2, $3}') on 127.0.0.1:$REDIS_PORT"
-  spawn "$REDIS_PID" "$REDIS_LOG" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
-    --daemonize no --dir "$STACK_DIR/redis"
-}
-
-redis_wait() {
-  local deadline=$((SECONDS + READY_TIMEOUT_S))
-  until redis_ping; do
-    if ((SECONDS > deadline)); then
-      printf '[stack] ERROR: Redis did not answer PING on 127.0.0.1:%s within %ss\n' "$REDIS_PORT" "$READY_TIMEOUT_S" >&2
-      [[ -f "$REDIS_LOG" ]] && { printf -- '--- last 40 lines of %s ---\n' "$REDIS_LOG" >&2; tail -n 40 "$REDIS_LOG" >&2; }
-      exit 1
-    fi
-    sleep 0.2
-  done
-  log "redis: answers PING"
-}
-
-# --- stop ------------------------------------------------------------------------------------
-
-stop_pidfile() { # name pidfile pattern
-  local name="$1" pidfile="$2" pattern="$3" pid
-  if [[ ! -f "$pidfile" ]]; then
-    log "$name: not started by this script (no pid file), nothing to stop"
-    return 0
-  fi
-  pid="$(live_pid "$pidfile" "$pattern")"
-  if [[ -z "$pid" ]]; then
-    log "$name: pid file was stale, removed"
-    rm -f "$pidfile"
-    return 0
-  fi
-  log "$name: stopping pid $pid (TERM)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name: still alive after ${STOP_TIMEOUT_S}s, sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
-  fi
-  rm -f "$pidfile"
-  log "$name: stopped"
-}
-
 # --- commands --------------------------------------------------------------------------------
 
 cmd_up() {
   if docker_engine; then
+    if ((KAFKA_SECURE || REDIS_TLS)); then
+      die "--kafka-secure/--redis-tls run on the native stack only (no Docker engine path yet)"
+    fi
+    if ((KAFKA_NODES > 1 || REDIS_CLUSTER)); then
+      log "Docker engine found: docker compose --profile cluster up -d"
+      (cd "$ROOT" && docker compose --profile cluster up -d kafka-1 kafka-2 kafka-3 kafka-init-cluster \
+        redis-node-1 redis-node-2 redis-node-3 redis-node-4 redis-node-5 redis-node-6 redis-cluster-init)
+      return 0
+    fi
     log "Docker engine found: docker compose up -d kafka redis kafka-init"
     (cd "$ROOT" && docker compose up -d kafka redis kafka-init)
     return 0
   fi
   mkdir -p "$STACK_DIR"
   KAFKA_STARTED=0
-  # Start both first (the JVM takes seconds), then wait for each.
-  want kafka && kafka_up
-  want redis && redis_up
-  want redis && redis_wait
+  # Start everything first (the JVMs take seconds), then wait for each.
+  if want kafka; then kafka_up; fi
+  if want redis; then
+    if ((REDIS_CLUSTER)); then redis_cluster_up; else redis_up; fi
+    if ((REDIS_TLS)); then redis_tls_up; fi
+    if ((REDIS_CLUSTER)); then redis_cluster_wait; else redis_wait; fi
+    if ((REDIS_TLS)); then redis_tls_wait; fi
+  fi
   if want kafka; then
-    kafka_wait
-    create_topics
+    kafka_wait "$KAFKA_NODES"
+    # Once per formatted storage (formatting removes the marker): ACLs live in the cluster metadata.
+    # They name topics but need none to exist, so they are added while the topics are created.
+    local acls=""
+    if ((KAFKA_SECURE)) && [[ ! -f "$STACK_DIR/kafka-acls.done" ]]; then
+      kafka_grant_scorer_acls &
+      acls=$!
+    fi
+    create_topics "$KAFKA_NODES"
+    if [[ -n "$acls" ]]; then
+      wait "$acls" || die "kafka: the scorer's ACLs could not be added"
+      date -u +%FT%TZ >"$STACK_DIR/kafka-acls.done"
+    fi
   fi
   cmd_status
 }
 
 cmd_down() {
-  if docker_engine && [[ ! -f "$KAFKA_PID" && ! -f "$REDIS_PID" ]]; then
+  if docker_engine && ! compgen -G "$STACK_DIR/*.pid" >/dev/null; then
     log "Docker engine found: docker compose stop"
-    (cd "$ROOT" && docker compose stop)
+    (cd "$ROOT" && docker compose --profile cluster stop)
     return 0
   fi
-  want kafka && stop_pidfile kafka "$KAFKA_PID" kafka.Kafka
-  want redis && stop_pidfile redis "$REDIS_PID" redis-server
+  local pids=()
+  # Kafka nodes and Redis nodes stop in parallel; each waits for its own process.
+  if want kafka; then
+    kafka_down &
+    pids+=($!)
+  fi
+  if want redis; then
+    if [[ -f "$REDIS_PID" ]] || ! compgen -G "$STACK_DIR/redis-*.pid" >/dev/null; then
+      stop_pidfile redis "$REDIS_PID" redis-server
+    fi
+    if compgen -G "$STACK_DIR/redis-cluster-*.pid" >/dev/null; then redis_cluster_down; fi
+    rm -f "$STACK_DIR/redis-cluster.env"
+    if [[ -f "$REDIS_TLS_PID" ]]; then stop_pidfile "redis tls" "$REDIS_TLS_PID" redis-server; fi
+  fi
+  local p
+  for p in "${pids[@]}"; do wait "$p" || true; done
   return 0
 }
 
 cmd_status() {
-  local pid version
-  pid="$(live_pid "$KAFKA_PID" kafka.Kafka)"
-  if [[ -n "$pid" ]]; then
-    version="$(sed -n 's/.*Kafka version: \([^ ]*\).*/\1/p' "$KAFKA_LOG" 2>/dev/null | tail -n 1)"
-    log "kafka: running, pid $pid, 127.0.0.1:$KAFKA_PORT (controller $CONTROLLER_PORT), Kafka ${version:-$KAFKA_VERSION}, log $KAFKA_LOG"
-  elif port_open "$KAFKA_PORT"; then
-    log "kafka: port $KAFKA_PORT answers, not started by this script (version unknown)"
-  else
-    log "kafka: not running"
-  fi
-  pid="$(live_pid "$REDIS_PID" redis-server)"
-  if [[ -n "$pid" ]]; then
-    version="$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p')"
-    log "redis: running, pid $pid, 127.0.0.1:$REDIS_PORT, Redis ${version:-?}, log $REDIS_LOG"
-  elif port_open "$REDIS_PORT"; then
-    log "redis: port $REDIS_PORT answers, not started by this script"
-  else
-    log "redis: not running"
-  fi
+  kafka_status
+  redis_status
+  redis_cluster_status
+  redis_tls_status
+}
+
+cmd_kill_start() { # kill|start service index
+  [[ $# -eq 3 ]] || usage
+  case "$1:$2" in
+  kill:kafka) kafka_kill_node "$3" ;;
+  start:kafka) kafka_start_node "$3" ;;
+  kill:redis) redis_cluster_kill_node "$3" ;;
+  start:redis) redis_cluster_start_node "$3" ;;
+  *) usage ;;
+  esac
+}
+
+cmd_acls() {
+  local principal="" reads=() writes=() group="" txn=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --principal) principal="${2:?}" && shift 2 ;;
+    --read) reads+=("${2:?}") && shift 2 ;;
+    --write) writes+=("${2:?}") && shift 2 ;;
+    --group-prefix) group="${2:?}" && shift 2 ;;
+    --txn-prefix) txn="${2:?}" && shift 2 ;;
+    *) usage ;;
+    esac
+  done
+  [[ "$principal" == User:* ]] || die "acls: --principal User:<name> is required"
+  kafka_grant_acls "$principal" "${reads[*]:-}" "${writes[*]:-}" "$group" "$txn"
 }
 
 usage() {
-  echo "usage: $0 up|down|status [kafka|redis]..." >&2
+  sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 [[ $# -ge 1 ]] || usage
 CMD="$1"
 shift
-SERVICES=("$@")
-if [[ ${#SERVICES[@]} -eq 0 ]]; then SERVICES=(kafka redis); fi
-for s in "${SERVICES[@]}"; do
-  [[ "$s" == kafka || "$s" == redis ]] || usage
-done
-
+KAFKA_NODES=1
+KAFKA_SECURE=0
+REDIS_CLUSTER=0
+REDIS_TLS=0
+SERVICES=()
 case "$CMD" in
-up) cmd_up ;;
-down) cmd_down ;;
-status) cmd_status ;;
+up | down | status)
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --kafka-brokers)
+      [[ "$CMD" == up && "${2:-}" =~ ^[1-9]$ ]] || die "--kafka-brokers takes a node count 1..9 (and only with 'up')"
+      KAFKA_NODES="$2"
+      shift 2
+      ;;
+    --kafka-secure) KAFKA_SECURE=1 && shift ;;
+    --redis-cluster) REDIS_CLUSTER=1 && shift ;;
+    --redis-tls) REDIS_TLS=1 && shift ;;
+    kafka | redis) SERVICES+=("$1") && shift ;;
+    *) usage ;;
+    esac
+  done
+  if [[ ${#SERVICES[@]} -eq 0 ]]; then SERVICES=(kafka redis); fi
+  case "$CMD" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  esac
+  ;;
+kill | start) cmd_kill_start "$CMD" "$@" ;;
+acls) cmd_acls "$@" ;;
+kafka-tool)
+  [[ $# -ge 1 ]] || usage
+  kafka_tool "$@"
+  ;;
 *) usage ;;
 esac

@@ -24,8 +24,13 @@ const composeCli: string[] | null = runs('docker', ['compose', 'version'])
     : null;
 
 function compose(...args: string[]) {
+  return composeWith([], ...args);
+}
+
+function composeWith(profiles: string[], ...args: string[]) {
   const [cmd, ...pre] = composeCli!;
-  return spawnSync(cmd, [...pre, '-f', composeFile, ...args], { cwd: root, encoding: 'utf8' });
+  const profileArgs = profiles.flatMap((p) => ['--profile', p]);
+  return spawnSync(cmd, [...pre, ...profileArgs, '-f', composeFile, ...args], { cwd: root, encoding: 'utf8' });
 }
 
 interface PortMapping {
@@ -51,7 +56,9 @@ function ports(service: { ports?: unknown[] }): PortMapping[] {
 // biome-ignore lint/suspicious/noExplicitAny: parsed compose model
 type ComposeModel = { services: Record<string, any> };
 
-function composeModel(): ComposeModel {
+/** The normalized model; with `profiles`, also the services of those profiles (Compose v2 hides them otherwise). */
+function composeModel(...profiles: string[]): ComposeModel {
+  const compose = (...args: string[]) => composeWith(profiles, ...args);
   if (composeCli![0] === 'docker') {
     const r = compose('config', '--format', 'json');
     expect(r.status, r.stderr).toBe(0);
@@ -76,7 +83,9 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
   });
 
   test('matches the native stack and the environment fraudscore reads', () => {
-    const { services } = composeModel();
+    const { services: all } = composeModel();
+    // Services of a profile start only when asked for (Compose v1 lists them, v2 does not).
+    const services = Object.fromEntries(Object.entries(all).filter(([, s]) => !s.profiles?.length));
     expect(Object.keys(services).sort()).toEqual(
       ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'scorer'].sort(),
     );
@@ -134,6 +143,67 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
     console.log(
       `[compose] services ${Object.keys(services).sort().join(', ')}; kafka 127.0.0.1:9092, redis 127.0.0.1:6379`,
     );
+  });
+
+  test('the cluster profile: 3 KRaft nodes with RF 3 and min ISR 2, a Redis Cluster of 6 nodes with replicas', () => {
+    const { services } = composeModel('cluster');
+    const cluster = Object.keys(services)
+      .filter((name) => services[name].profiles?.includes('cluster'))
+      .sort();
+    expect(cluster).toEqual(
+      [
+        'kafka-1',
+        'kafka-2',
+        'kafka-3',
+        'kafka-init-cluster',
+        ...[1, 2, 3, 4, 5, 6].map((i) => `redis-node-${i}`),
+        'redis-cluster-init',
+      ].sort(),
+    );
+    const voters = '1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093';
+    for (const i of [1, 2, 3]) {
+      const k = services[`kafka-${i}`];
+      const env = k.environment as Record<string, string | number>;
+      expect(k.image).toBe('apache/kafka:4.1.1');
+      expect(String(env.KAFKA_NODE_ID)).toBe(String(i));
+      expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+      expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(voters);
+      for (const [name, value] of Object.entries({
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '2',
+        KAFKA_MIN_INSYNC_REPLICAS: '2',
+        KAFKA_DEFAULT_REPLICATION_FACTOR: '3',
+      })) {
+        expect(String(env[name]), `kafka-${i} ${name}`).toBe(value);
+      }
+      const host = String(19092 + 2 * (i - 1));
+      expect(ports(k)).toEqual([{ hostIp: '127.0.0.1', published: host, target: '19092' }]);
+      expect(String(env.KAFKA_ADVERTISED_LISTENERS)).toBe(
+        `PLAINTEXT://kafka-${i}:29092,PLAINTEXT_HOST://localhost:${host}`,
+      );
+    }
+    const init = services['kafka-init-cluster'];
+    expect(init.command).toEqual(['node', 'scripts/create-topics.mjs']);
+    expect(String(init.environment.FRAUDSCORE_TOPIC_REPLICATION_FACTOR)).toBe('3');
+    expect(String(init.environment.FRAUDSCORE_TOPIC_MIN_INSYNC_REPLICAS)).toBe('2');
+
+    const announced: string[] = [];
+    for (const i of [1, 2, 3, 4, 5, 6]) {
+      const node = services[`redis-node-${i}`];
+      // Compose v2 normalizes a command string into a list, v1 keeps the string.
+      const cmd: string[] = typeof node.command === 'string' ? node.command.split(/\s+/) : node.command;
+      const arg = (flag: string) => cmd[cmd.indexOf(flag) + 1];
+      const port = String(7000 + i - 1);
+      expect(arg('--port')).toBe(port);
+      expect(arg('--cluster-enabled')).toBe('yes');
+      expect(ports(node)).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+      expect(node.networks.cluster.ipv4_address).toBe(arg('--cluster-announce-ip'));
+      announced.push(`${arg('--cluster-announce-ip')}:${port}`);
+    }
+    const create = (services['redis-cluster-init'].command as string[]).join(' ');
+    expect(create).toContain(`redis-cli --cluster create ${announced.join(' ')} --cluster-replicas 1 --cluster-yes`);
+    console.log(`[compose] profile cluster: ${cluster.join(', ')}`);
   });
 });
 

@@ -1,12 +1,14 @@
 // A Redis that dies must not stall or fail the pipeline: enrich() falls back to the default features and
-// says why, then returns to real features once Redis is back, with no restart.
+// says why, then returns to real features once Redis is back, with no restart. A Redis that comes back
+// empty never gives silently wrong features: until the windows have refilled, decisions say
+// FEATURES_INCOMPLETE.
 
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { writeDefaultFeatures } from '../../src/features/compute.js';
-import { N_FEATURES } from '../../src/features/feature-names.js';
+import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
 import { RedisFeatureStore } from '../../src/features/redis-store.js';
 import { freePort, killRedis as kill, startRedis } from '../helpers/redis-server.js';
 import { T0, tx } from './store-contract.js';
@@ -58,26 +60,32 @@ describe('RedisFeatureStore when Redis goes away', () => {
     server = await startRedis(port);
     const deadline = Date.now() + 10_000;
     let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
-    while (cause !== null && Date.now() < deadline) {
+    while (cause === ErrorCodes.FEATURES_UNAVAILABLE && Date.now() < deadline) {
       await sleep(100);
       cause = await s.enrich(later, 2, out);
     }
-    expect(cause).toBeNull();
+    // The restarted server is empty: a and b are gone. The store notices (its namespace marker is gone),
+    // so the windows are marked incomplete rather than passed off as whole.
+    expect(cause).toBe(ErrorCodes.FEATURES_INCOMPLETE);
     expect(s.isHealthy()).toBe(true);
-    // The restarted server is empty: c and d are now the customer's only transactions, and both count.
     expect(out[3]).toBe(1);
     expect(out[N_FEATURES + 3]).toBe(2);
     expect(out[N_FEATURES + 4]).toBe(6);
+    // Still incomplete while any window reaches back before the loss ...
+    expect(await s.enrich([tx('e0', 'c1', 't1', T0 + 30 * DAY_MS, 100)], 1, out)).toBe(ErrorCodes.FEATURES_INCOMPLETE);
+    // ... and whole again once the longest (37 days) no longer does.
+    expect(await s.enrich([tx('e1', 'c1', 't1', T0 + 38 * DAY_MS, 100)], 1, out)).toBeNull();
   });
 
   it('degrades within the command timeout while Redis hangs (SIGSTOP) and recovers on SIGCONT', async () => {
     const s = store!;
     const out = new Float32Array(N_FEATURES);
-    expect(await s.enrich([tx('e', 'c2', 't1', T0, 100)], 1, out)).toBeNull();
+    const t1 = T0 + 40 * DAY_MS;
+    expect(await s.enrich([tx('e', 'c2', 't1', t1, 100)], 1, out)).toBeNull();
     server!.kill('SIGSTOP');
     try {
       const started = performance.now();
-      const cause = await s.enrich([tx('f', 'c2', 't1', T0 + 1, 300)], 1, out);
+      const cause = await s.enrich([tx('f', 'c2', 't1', t1 + 1, 300)], 1, out);
       const elapsed = performance.now() - started;
       expect(cause).toBe(ErrorCodes.FEATURES_UNAVAILABLE);
       expect(elapsed).toBeGreaterThanOrEqual(40);
@@ -90,7 +98,7 @@ describe('RedisFeatureStore when Redis goes away', () => {
     let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
     while (cause !== null && Date.now() < deadline) {
       await sleep(50);
-      cause = await s.enrich([tx('g', 'c2', 't1', T0 + 2, 500)], 1, out);
+      cause = await s.enrich([tx('g', 'c2', 't1', t1 + 2, 500)], 1, out);
     }
     expect(cause).toBeNull();
     expect(s.isHealthy()).toBe(true);

@@ -34,6 +34,7 @@ import { ENTRY_FRAUD, ENTRY_TX, encodeEntry, entryBytes, parseLog } from './enti
 import { DAY_MS, LABEL_DELAY_DAYS, N_FEATURES } from './feature-names.js';
 import type { EnrichContext, FeatureStore } from './feature-store.js';
 import { BUCKET_MS, bucketOf, DEFAULT_KEY_PREFIX, type FeatureKeys, featureKeys } from './keys.js';
+import { readLuaScript } from './lua-scripts.js';
 import { RedisBatch, type RedisClient, type Reply } from './redis-batch.js';
 import { type RedisErrorCause, RedisErrorReporter } from './redis-errors.js';
 import { DEFAULT_WATERMARK_IDLE_MS, Watermark } from './watermark.js';
@@ -82,11 +83,6 @@ const TERMINAL_KEEP_MS = RETAIN_MS + MAX_LEAD_MS;
 const EXPIRE_REFRESH_MS = 3_600_000;
 const WAIT_POLL_MS = 25;
 const MIN_COMPACT_ENTRIES = 64;
-
-/** Swaps a customer log for its live entries when nobody wrote it since we read it. */
-const COMPACT_SCRIPT = `if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`;
 
 class CustomerState {
   constructor(readonly id: string) {}
@@ -148,6 +144,7 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly terminals = new Map<string, TerminalState>();
   private readonly agg = new Float64Array(N_AGGREGATES);
   private stamp = 0;
+  private compactScript = '';
   /** The namespace marker as we last read it, and the event time from which its state is whole. */
   private marker: string | null = null;
   private since = Number.NEGATIVE_INFINITY;
@@ -239,6 +236,8 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   private async start(): Promise<void> {
+    // EVAL, not EVALSHA: compactions are rare, and a server that restarted empty needs no reload.
+    this.compactScript = (await readLuaScript('compact-customer-1.lua')).source;
     let timer: NodeJS.Timeout | undefined;
     try {
       const ready = new Promise<void>((resolve, reject) => {
@@ -389,7 +388,7 @@ export class RedisFeatureStore implements FeatureStore {
             state: st,
             bytes,
             entries: st.win.tx.size,
-            reply: batch.push(key, (p) => p.eval(COMPACT_SCRIPT, 1, key, String(st.len), text, this.ttlArg)),
+            reply: batch.push(key, (p) => p.eval(this.compactScript, 1, key, String(st.len), text, this.ttlArg)),
           });
         }
         if (now >= st.expireAt) {

@@ -7,7 +7,9 @@
 // A terminal feature of a transaction at t reads the window ending at t − 7 d. It is exact once
 // t − 7 d < W; live, W is near now and nothing waits. In a catch-up a partition more than 7 days of event
 // time ahead of the slowest waits for it. A partition that has not reported for idleMs (wall time) does
-// not hold the others: it is left out of the minimum and counted (onIdle).
+// not hold the others: it is left out of the minimum and counted (onIdle). A partition that never
+// reported (no member has read from it yet, or it is empty) holds for at most min(idleMs, 2 s) from this
+// member's first batch, so that a live start with an empty partition waits once, briefly.
 
 export interface WatermarkOptions {
   /** A partition silent for this long (wall time) no longer holds the watermark (default 30 s). */
@@ -17,13 +19,14 @@ export interface WatermarkOptions {
 }
 
 export const DEFAULT_WATERMARK_IDLE_MS = 30_000;
+const MISSING_GRACE_MS = 2000;
 
 export class Watermark {
   /** Largest event time seen per partition this member reads. */
   private readonly own = new Map<number, number>();
   private readonly idleMs: number;
   private readonly onIdle: (partitions: number) => void;
-  private readonly startedAt = Date.now();
+  private startedAt = 0;
   /** The last watermark computed (+Infinity until a context is seen: one in-order stream). */
   current = Number.POSITIVE_INFINITY;
   partitionCount = 0;
@@ -35,6 +38,7 @@ export class Watermark {
 
   /** Updates own progress from a batch; returns the hash fields to write (partition, value) flattened. */
   advance(times: ArrayLike<number>, partitions: ArrayLike<number>, n: number, now: number): string[] {
+    if (this.startedAt === 0) this.startedAt = now;
     const touched = new Set<number>();
     for (let i = 0; i < n; i++) {
       const p = partitions[i];
@@ -55,8 +59,8 @@ export class Watermark {
     for (let p = 0; p < this.partitionCount; p++) {
       const v = hash[String(p)];
       if (v === undefined) {
-        // Not reported yet: holds the others until it has had idleMs to start.
-        if (now - this.startedAt > this.idleMs) idle++;
+        // Not reported yet: holds the others for a short grace only.
+        if (now - this.startedAt > Math.min(this.idleMs, MISSING_GRACE_MS)) idle++;
         else w = Number.NEGATIVE_INFINITY;
         continue;
       }

@@ -17,6 +17,7 @@ import { dropNamespace } from '../src/features/namespace.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import type { Decision, Transaction } from '../src/types.js';
+import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -410,6 +411,7 @@ async function main(): Promise<void> {
     inference,
     e2e: e,
     rss_mb: rssMb,
+    ...(await benchFeatureStore(REDIS_URL)),
   };
   mkdirSync(fromRoot('bench/results'), { recursive: true });
   writeFileSync(fromRoot('bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -8,7 +8,10 @@ import type { Label, Transaction } from '../types.js';
 export interface EnrichContext {
   /** The source partition of txs[i], for i < n (the Kafka partition number). */
   readonly partitions: ArrayLike<number>;
-  /** How many partitions the source topic has: one that has not reported yet holds the watermark. */
+  /**
+   * How many partitions the source topic has: one that has not reported yet holds the watermark (for a
+   * short grace). 0 when unknown: the watermark then spans the partitions any member has reported.
+   */
   readonly partitionCount: number;
 }
 

@@ -230,7 +230,7 @@ export class RedisFeatureStore implements FeatureStore {
     return this.redis;
   }
 
-  /** The current event-time watermark (+Infinity when no context was ever given). */
+  /** The current event-time watermark (−Infinity before the first batch with a context). */
   get watermarkTime(): number {
     return this.watermark.current;
   }
@@ -359,7 +359,8 @@ export class RedisFeatureStore implements FeatureStore {
     const k = this.keys;
     const batch = new RedisBatch();
     const metaIdx = batch.push(k.meta, (p) => p.get(k.meta));
-    const wKnown = this.watermark.current;
+    // Without a context the input is one in-order stream: everything written is behind it.
+    const wKnown = context === undefined ? Number.POSITIVE_INFINITY : this.watermark.current;
 
     const cust = new Array<CustomerState>(n);
     const term = new Array<TerminalState>(n);
@@ -510,8 +511,11 @@ export class RedisFeatureStore implements FeatureStore {
     // Second trip, only when needed: customers another member wrote, terminals whose window passed
     // what was read, after waiting (bounded) for the watermark to pass their window end.
     let incomplete = false;
-    if (stale.size > 0 || this.needsCover(txs, n, term)) incomplete = !(await this.catchUp(txs, n, term, stale));
+    if (stale.size > 0 || (context !== undefined && this.needsCover(txs, n, term)))
+      incomplete = !(await this.catchUp(txs, n, term, stale, context !== undefined));
 
+    // A window end the watermark has not passed may miss events: say so rather than pass it off as whole.
+    const certain = context === undefined ? Number.POSITIVE_INFINITY : this.watermark.certain;
     const agg = this.agg;
     for (let i = 0; i < n; i++) {
       const tx = txs[i];
@@ -521,7 +525,7 @@ export class RedisFeatureStore implements FeatureStore {
       term[i].win.add(t, tx.transaction_id, this.retainMs);
       term[i].win.aggregates(t, agg);
       writeFeatures(tx, agg, out, i * N_FEATURES);
-      if (t - MAX_LOOKBACK_MS < this.since) incomplete = true;
+      if (t - MAX_LOOKBACK_MS < this.since || t - DELAY_MS >= certain) incomplete = true;
     }
     return incomplete ? ErrorCodes.FEATURES_INCOMPLETE : null;
   }
@@ -604,9 +608,10 @@ export class RedisFeatureStore implements FeatureStore {
     n: number,
     term: TerminalState[],
     stale: Map<CustomerState, [number, number][]>,
+    bounded: boolean,
   ): Promise<boolean> {
     let highest = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && bounded; i++) {
       const hi = txs[i].event_time - DELAY_MS;
       if (hi >= term[i].covered && hi > highest) highest = hi;
     }
@@ -614,7 +619,8 @@ export class RedisFeatureStore implements FeatureStore {
     if (highest >= this.watermark.current) {
       const started = Date.now();
       const key = this.keys.watermark;
-      while (highest >= this.watermark.current) {
+      // Partitions of our own that are behind wait in our own queue, behind this batch: no use waiting.
+      while (highest >= this.watermark.current && !this.watermark.heldOnlyByOwn(highest)) {
         if (Date.now() - started >= this.maxWaitMs) {
           complete = false;
           break;
@@ -628,7 +634,7 @@ export class RedisFeatureStore implements FeatureStore {
       }
       this.onWait(Date.now() - started);
     }
-    const w = this.watermark.current;
+    const w = bounded ? this.watermark.current : Number.POSITIVE_INFINITY;
     const now = Date.now();
     const batch = new RedisBatch();
     const reads: Read[] = [];
@@ -638,7 +644,7 @@ export class RedisFeatureStore implements FeatureStore {
       custReads.push({ state: st, own, reply: batch.push(key, (p) => p.getrangeBuffer(key, 0, -1)) });
     }
     const refreshed = new Set<TerminalState>();
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && bounded; i++) {
       const hi = txs[i].event_time - DELAY_MS;
       if (hi < term[i].covered) continue;
       this.queueTerminalReads(batch, term[i], hi, true, reads, refreshed);

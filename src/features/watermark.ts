@@ -27,8 +27,13 @@ export class Watermark {
   private readonly idleMs: number;
   private readonly onIdle: (partitions: number) => void;
   private startedAt = 0;
-  /** The last watermark computed (+Infinity until a context is seen: one in-order stream). */
-  current = Number.POSITIVE_INFINITY;
+  /** The last watermark computed (−Infinity until the first read): what a record waits for. */
+  current = Number.NEGATIVE_INFINITY;
+  /**
+   * ≤ current: also held by partitions that never reported, past their short wait but within idleMs. A
+   * window end at or past it is decided without waiting but marked incomplete.
+   */
+  certain = Number.NEGATIVE_INFINITY;
   partitionCount = 0;
 
   constructor(options: WatermarkOptions = {}) {
@@ -52,16 +57,37 @@ export class Watermark {
     return fields;
   }
 
+  /** True when every live partition below `t` is one this member reads: waiting for them cannot help. */
+  heldOnlyByOwn(t: number): boolean {
+    for (const [p, progress] of this.live) if (progress <= t && !this.own.has(p)) return false;
+    return true;
+  }
+
+  /** Non-idle partitions → progress, as of the last update. */
+  private live = new Map<number, number>();
+
   /** Computes W from the hash's contents (HGETALL reply). */
   update(hash: Record<string, string>, now: number): number {
+    this.live.clear();
     let w = Number.POSITIVE_INFINITY;
+    let certain = Number.POSITIVE_INFINITY;
     let idle = 0;
-    for (let p = 0; p < this.partitionCount; p++) {
-      const v = hash[String(p)];
+    // partitionCount 0: the partitions that have reported.
+    const fields = this.partitionCount > 0 ? undefined : Object.keys(hash);
+    const count = fields?.length ?? this.partitionCount;
+    for (let p = 0; p < count; p++) {
+      const v = hash[fields === undefined ? String(p) : fields[p]];
       if (v === undefined) {
-        // Not reported yet: holds the others for a short grace only.
-        if (now - this.startedAt > Math.min(this.idleMs, MISSING_GRACE_MS)) idle++;
-        else w = Number.NEGATIVE_INFINITY;
+        // Not reported yet: holds the others for a short grace, then only marks them incomplete.
+        const silent = now - this.startedAt;
+        if (silent > this.idleMs) idle++;
+        else {
+          certain = Number.NEGATIVE_INFINITY;
+          if (silent <= Math.min(this.idleMs, MISSING_GRACE_MS)) {
+            w = Number.NEGATIVE_INFINITY;
+            this.live.set(p, w);
+          }
+        }
         continue;
       }
       const colon = v.indexOf(':');
@@ -71,10 +97,12 @@ export class Watermark {
         idle++;
         continue;
       }
+      this.live.set(Number(fields === undefined ? p : fields[p]), progress);
       if (progress < w) w = progress;
     }
     if (idle > 0) this.onIdle(idle);
     this.current = w;
+    this.certain = Math.min(w, certain);
     return w;
   }
 }

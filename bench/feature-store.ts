@@ -4,16 +4,22 @@
 // Lua store, when git is there) the same workloads also run through that commit's
 // add-transaction-4.lua, so before and after come from one run on one server.
 //
-//   node dist/bench/feature-store.js          (REDIS_URL, default redis://127.0.0.1:6379)
+//   node dist/bench/feature-store.js   (REDIS_URL, default redis://127.0.0.1:6379; with KAFKA_BROKERS also
+//                                       the replay_parity section)
 
 import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { RETAIN_MS } from '../src/features/compute.js';
 import { DAY_MS, N_FEATURES } from '../src/features/feature-names.js';
 import { dropNamespace } from '../src/features/namespace.js';
 import { RedisFeatureStore } from '../src/features/redis-store.js';
 import { fromRoot } from '../src/package-root.js';
 import type { Transaction } from '../src/types.js';
+import { drainParity } from './replay-parity.js';
 
 const BATCH = 256;
 const LIGHT_TX = Number(process.env.FRAUDSCORE_BENCH_FEATURE_TX ?? 20_000);
@@ -138,7 +144,49 @@ function oldLuaScript(): string | undefined {
   }
 }
 
-export async function benchFeatureStore(url: string): Promise<{ redis: RedisBench }> {
+export interface ReplayParityBench {
+  records: number;
+  equal: number;
+  degraded: number;
+}
+
+/**
+ * The redis section, and with `brokers` the replay_parity one: a small simulated backlog drained
+ * through Kafka and Redis by a scorer process, compared record for record with backfill.
+ */
+export async function benchFeatureStore(
+  url: string,
+  brokers?: readonly string[],
+): Promise<{ redis: RedisBench; replay_parity?: ReplayParityBench }> {
+  const redis = await benchRedis(url);
+  if (brokers === undefined) return { redis };
+  return { redis, replay_parity: await benchParity(url, brokers) };
+}
+
+async function benchParity(url: string, brokers: readonly string[]): Promise<ReplayParityBench> {
+  const kafka = new Kafka({ clientId: 'fraudscore-bench-parity', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const dir = await mkdtemp(path.join(tmpdir(), 'fraudscore-bench-parity-'));
+  try {
+    log('replay parity: a 10-day backlog drained through Kafka and Redis, compared with backfill');
+    const r = await drainParity({
+      kafka,
+      admin,
+      brokers: brokers.join(','),
+      redisUrl: url,
+      dir,
+      days: 10,
+      partitions: 1,
+    });
+    return { records: r.records, equal: r.equal, degraded: r.degraded };
+  } finally {
+    await admin.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchRedis(url: string): Promise<RedisBench> {
   const redis = new Redis(url);
   const run = `bench-fs-${Date.now().toString(36)}`;
   try {
@@ -194,14 +242,12 @@ export async function benchFeatureStore(url: string): Promise<{ redis: RedisBenc
     const customers = new Set(light.map((t) => t.customer_id)).size;
     const terminals = new Set(light.map((t) => t.terminal_id)).size;
     return {
-      redis: {
-        cpu_us_per_tx: round(w.light),
-        cpu_us_per_tx_heavy_customer: round(w.heavy),
-        bytes_per_customer: Math.round(w.bytes.customer / customers),
-        bytes_per_terminal: Math.round(w.bytes.terminal / terminals),
-        bytes_per_10k_tx: Math.round(((w.bytes.customer + w.bytes.terminal) / LIGHT_TX) * 10_000),
-        before,
-      },
+      cpu_us_per_tx: round(w.light),
+      cpu_us_per_tx_heavy_customer: round(w.heavy),
+      bytes_per_customer: Math.round(w.bytes.customer / customers),
+      bytes_per_terminal: Math.round(w.bytes.terminal / terminals),
+      bytes_per_10k_tx: Math.round(((w.bytes.customer + w.bytes.terminal) / LIGHT_TX) * 10_000),
+      before,
     };
   } finally {
     redis.disconnect();
@@ -213,7 +259,8 @@ function round(x: number): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  benchFeatureStore(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').then(
+  const brokers = process.env.KAFKA_BROKERS?.split(',');
+  benchFeatureStore(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', brokers).then(
     (r) => {
       console.log(JSON.stringify(r, null, 2));
       process.exit(0);

@@ -411,7 +411,7 @@ async function main(): Promise<void> {
     inference,
     e2e: e,
     rss_mb: rssMb,
-    ...(await benchFeatureStore(REDIS_URL)),
+    ...(await benchFeatureStore(REDIS_URL, BROKERS)),
   };
   mkdirSync(fromRoot('bench/results'), { recursive: true });
   writeFileSync(fromRoot('bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

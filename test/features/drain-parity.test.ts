@@ -45,8 +45,8 @@ describe('backlog drain through Kafka and Redis', () => {
         console.log(
           `[drain] ${what}: ${r.equal}/${r.records} equal, ${r.degraded} degraded, ${r.missing} missing, ${r.silentlyWrong} silently wrong`,
         );
-        expect(r.silentlyWrong).toBe(0);
         expect(r.mismatches).toEqual([]);
+        expect(r.silentlyWrong).toBe(0);
         expect(r.missing).toBe(0);
         expect(r.equal).toBe(r.records);
         expect(r.degraded).toBe(0);

@@ -31,7 +31,7 @@ export interface DrainOptions {
   partitions?: number;
   /** Scorer processes in the group (default 1). */
   scorers?: number;
-  /** SIGKILL the first scorer once this share of the decisions is out, and start another (default: never). */
+  /** SIGKILL every scorer once this share of the decisions is out, and start a new one (default: never). */
   killAt?: number;
   timeoutMs?: number;
   log?: (msg: string) => void;
@@ -150,8 +150,9 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
     while (decided.size < txs.length && Date.now() < deadline) {
       if (!killed && decided.size >= txs.length * (o.killAt ?? 1)) {
         killed = true;
-        children[0].kill('SIGKILL');
-        log(`drain parity: SIGKILL of scorer 0 at ${decided.size} decisions; starting another`);
+        // Whichever member is active dies between its Redis writes and its Kafka commit.
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        log(`drain parity: SIGKILL of every scorer at ${decided.size} decisions; starting a new one`);
         start(children.length);
       }
       await new Promise((r) => setTimeout(r, 200));

@@ -336,7 +336,13 @@ export class RedisFeatureStore implements FeatureStore {
       return cause;
     } catch (err) {
       this.failed(err, 'feature batch');
-      for (let i = 0; i < n; i++) writeDefaultFeatures(txs[i], out, i * N_FEATURES);
+      // Some of the batch's commands may have run, and a cache may have taken a reply the batch never
+      // finished with: forget every entity it touched, so the next batch re-reads them from Redis.
+      for (let i = 0; i < n; i++) {
+        this.customers.delete(txs[i].customer_id);
+        this.terminals.delete(txs[i].terminal_id);
+        writeDefaultFeatures(txs[i], out, i * N_FEATURES);
+      }
       return ErrorCodes.FEATURES_UNAVAILABLE;
     }
   }

@@ -1,6 +1,6 @@
 // A backlog drained through Kafka and Redis by the scorer process gives, record for record, exactly
 // backfill's 15 features (labels on their own topic, read by their own consumer). The longer version
-// (30 days; a standby scorer taking over after a SIGKILL mid-drain) runs with `npm run test:parity`.
+// (30 days; 2 scorers, both SIGKILLed mid-drain and a new one started) runs with `npm run test:parity`.
 //
 // One transactions partition: across partitions, exactness also needs the source to feed each process
 // its partitions within 7 days of event time of each other and the processor to pass the topic's
@@ -28,7 +28,7 @@ describe('backlog drain through Kafka and Redis', () => {
     : [{ scorers: 1, days: 14, customers: 100, terminals: 200 }];
 
   for (const c of cases) {
-    const what = `${c.scorers} scorer${c.scorers > 1 ? 's' : ''}${c.killAt ? ', the active one SIGKILLed mid-drain' : ''}`;
+    const what = `${c.scorers} scorer${c.scorers > 1 ? 's' : ''}${c.killAt ? ', all SIGKILLed mid-drain and one restarted' : ''}`;
     it(`gives backfill's features for every record (${what})`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'fraudscore-drain-'));
       try {

@@ -45,6 +45,8 @@ export interface DrainResult {
   degraded: number;
   /** Records whose features differ from backfill's and whose decision is not marked degraded. */
   silentlyWrong: number;
+  /** Degraded decisions by cause. */
+  causes: Record<string, number>;
   /** Records with no decision. */
   missing: number;
   /** Up to 10 differences, for the failure message. */
@@ -164,6 +166,7 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
       records: txs.length,
       equal: 0,
       degraded: 0,
+      causes: {},
       silentlyWrong: 0,
       missing: 0,
       mismatches: [],
@@ -177,7 +180,11 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
         result.missing++;
         continue;
       }
-      if (d.degraded) result.degraded++;
+      if (d.degraded) {
+        result.degraded++;
+        const c = d.degraded_cause ?? '?';
+        result.causes[c] = (result.causes[c] ?? 0) + 1;
+      }
       let same = d.features.length === N_FEATURES;
       for (let f = 0; f < N_FEATURES && same; f++) {
         const want = rows.features[r * N_FEATURES + f];
@@ -185,7 +192,7 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
           same = false;
           if (result.mismatches.length < 10)
             result.mismatches.push(
-              `${t.transaction_id} ${FEATURE_NAMES[f]}: backfill ${want}, served ${d.features[f]}`,
+              `${t.transaction_id} ${FEATURE_NAMES[f]}: backfill ${want}, served ${d.features[f]}${d.degraded ? ` (${d.degraded_cause})` : ''}`,
             );
         }
       }

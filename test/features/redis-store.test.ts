@@ -39,6 +39,31 @@ describe('RedisFeatureStore', () => {
     }
   });
 
+  it('costs a card with 2,000 transactions in 30 days the same commands per transaction as a new one', async () => {
+    const { store, cleanup } = await redisStore({ labelRefreshMs: 3_600_000 });
+    try {
+      const heavy = (i: number) => tx(`h${i}`, 'heavy', `t${i % 4}`, T0 + Math.floor((i * 30 * DAY_MS) / 2000), 100);
+      const out = new Float32Array(256 * N_FEATURES);
+      for (let i = 0; i < 2000; i += 250) {
+        const b = Array.from({ length: 250 }, (_, j) => heavy(i + j));
+        expect(await store.enrich(b, 250, out)).toBeNull();
+      }
+      expect(out[249 * N_FEATURES + 7]).toBe(2000);
+      const pipeline = vi.spyOn(store.client, 'pipeline');
+      const next = Array.from({ length: 256 }, (_, j) => heavy(2000 + j));
+      expect(await store.enrich(next, 256, out)).toBeNull();
+      expect(pipeline).toHaveBeenCalledTimes(1);
+      // Two APPENDs per transaction, the marker, and at most a compaction and a few new buckets.
+      const issued = (pipeline.mock.results[0].value as { length: number }).length;
+      expect(issued).toBeGreaterThanOrEqual(1 + 2 * 256);
+      expect(issued).toBeLessThanOrEqual(1 + 2 * 256 + 10);
+      pipeline.mockRestore();
+    } finally {
+      await cleanup();
+      await store.close();
+    }
+  });
+
   it('lays out keys with escaped hash tags, compacts old entries and sets a TTL', async () => {
     const { store, prefix, cleanup } = await redisStore();
     const redis = new Redis(REDIS_URL);

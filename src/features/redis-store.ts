@@ -202,6 +202,11 @@ export class RedisFeatureStore implements FeatureStore {
     this.redis.on('close', () => {
       this.healthy = false;
     });
+    // Reconnected: healthy again unless the last failure was one a reconnect does not cure.
+    this.redis.on('ready', () => {
+      if (!this.closing && this.marker !== null && this.lastCause !== 'noperm' && this.lastCause !== 'auth')
+        this.healthy = true;
+    });
   }
 
   /**
@@ -336,13 +341,9 @@ export class RedisFeatureStore implements FeatureStore {
       return cause;
     } catch (err) {
       this.failed(err, 'feature batch');
-      // Some of the batch's commands may have run, and a cache may have taken a reply the batch never
-      // finished with: forget every entity it touched, so the next batch re-reads them from Redis.
-      for (let i = 0; i < n; i++) {
-        this.customers.delete(txs[i].customer_id);
-        this.terminals.delete(txs[i].terminal_id);
-        writeDefaultFeatures(txs[i], out, i * N_FEATURES);
-      }
+      // Caches took nothing from this batch but consistent reads: an append that ran anyway shows up as
+      // a longer log at the next append, and the log is then re-read.
+      for (let i = 0; i < n; i++) writeDefaultFeatures(txs[i], out, i * N_FEATURES);
       return ErrorCodes.FEATURES_UNAVAILABLE;
     }
   }
@@ -439,7 +440,8 @@ export class RedisFeatureStore implements FeatureStore {
       if (now >= (st.expireAt.get(b) ?? 0)) {
         const key = k.terminalLog(tx.terminal_id, b);
         batch.push(key, (p) => p.pexpire(key, this.ttlArg));
-        st.expireAt.set(b, Number.POSITIVE_INFINITY);
+        // Due again only if this batch fails; set for real once it succeeds.
+        st.expireAt.set(b, now + 1);
         expiringBuckets.push([st, b]);
       }
       if (st.win.tx.has(tx.transaction_id)) continue;
@@ -481,8 +483,6 @@ export class RedisFeatureStore implements FeatureStore {
       return ErrorCodes.FEATURES_INCOMPLETE;
     }
 
-    for (const st of expiring) st.expireAt = now + EXPIRE_REFRESH_MS;
-    for (const [st, b] of expiringBuckets) st.expireAt.set(b, now + EXPIRE_REFRESH_MS);
     for (const r of reads) this.applyRead(r, replies[r.reply][1] as Buffer, wKnown, now);
     for (const c of compactions) {
       if (replies[c.reply][1] === 1) {
@@ -490,15 +490,21 @@ export class RedisFeatureStore implements FeatureStore {
         c.state.entries = c.entries;
       }
     }
-    // Appends: a length other than ours on top of what we hold means another writer.
+    // Appends: a length other than ours on top of what we hold means another writer. What they move is
+    // applied only once nothing more can fail, together with the entries themselves (compute below): a
+    // cache never holds a length whose entries it lacks.
     const stale = new Map<CustomerState, [number, number][]>();
+    const custLen = new Map<CustomerState, number>();
+    const custAdded = new Map<CustomerState, number>();
+    const bucketLen: [TerminalState, number, number][] = [];
     for (const a of appends) {
       const len = replies[a.reply][1] as number;
       if (a.state instanceof CustomerState) {
         const st = a.state;
-        if (st.len >= 0 && len === st.len + a.bytes && !stale.has(st)) {
-          st.len = len;
-          st.entries++;
+        const held = custLen.get(st) ?? st.len;
+        if (held >= 0 && len === held + a.bytes && !stale.has(st)) {
+          custLen.set(st, len);
+          custAdded.set(st, (custAdded.get(st) ?? 0) + 1);
         } else {
           let own = stale.get(st);
           if (own === undefined) {
@@ -509,7 +515,7 @@ export class RedisFeatureStore implements FeatureStore {
         }
       } else {
         const known = a.state.buckets.get(a.bucket) ?? 0;
-        if (len === known + a.bytes) a.state.buckets.set(a.bucket, len);
+        if (len === known + a.bytes) bucketLen.push([a.state, a.bucket, len]);
       }
     }
     if (wmIdx >= 0) this.watermark.update(hgetall(replies[wmIdx][1]), now);
@@ -519,6 +525,15 @@ export class RedisFeatureStore implements FeatureStore {
     let incomplete = false;
     if (stale.size > 0 || (context !== undefined && this.needsCover(txs, n, term)))
       incomplete = !(await this.catchUp(txs, n, term, stale, context !== undefined));
+
+    for (const [st, len] of custLen) {
+      if (stale.has(st)) continue;
+      st.entries += custAdded.get(st) ?? 0;
+      st.len = len;
+    }
+    for (const [st, b, len] of bucketLen) st.buckets.set(b, len);
+    for (const st of expiring) st.expireAt = now + EXPIRE_REFRESH_MS;
+    for (const [st, b] of expiringBuckets) st.expireAt.set(b, now + EXPIRE_REFRESH_MS);
 
     // A window end the watermark has not passed may miss events: say so rather than pass it off as whole.
     const certain = context === undefined ? Number.POSITIVE_INFINITY : this.watermark.certain;

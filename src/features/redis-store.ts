@@ -142,6 +142,9 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly watermark: Watermark;
   private readonly customers = new Map<string, CustomerState>();
   private readonly terminals = new Map<string, TerminalState>();
+  /** Entities this member wrote back whole after Redis lost its data (see restoreCaches). */
+  private readonly restoredCustomers = new Set<string>();
+  private readonly restoredTerminals = new Set<string>();
   private readonly agg = new Float64Array(N_AGGREGATES);
   private stamp = 0;
   private compactScript = '';
@@ -476,11 +479,17 @@ export class RedisFeatureStore implements FeatureStore {
     const marker = replies[metaIdx][1] as string | null;
     if (marker !== this.marker) {
       if (!firstTry) throw new Error('the feature-store namespace marker keeps changing');
-      this.dropCaches();
-      const lead = context === undefined ? 0 : MAX_LEAD_MS;
-      await this.readMarker(maxTime(txs, n) + lead);
-      await this.enrichOnce(txs, n, out, context, false);
-      return ErrorCodes.FEATURES_INCOMPLETE;
+      if (this.marker === null) {
+        // Never read (the start-up check failed): adopt it, nothing was lost on our side.
+        await this.readMarker(Number.NEGATIVE_INFINITY);
+      } else {
+        // Redis lost its data. What this member holds is whole for the entities it cached: write it
+        // back and vouch for those; everything else is incomplete until its windows refill.
+        const lead = context === undefined ? 0 : MAX_LEAD_MS;
+        await this.readMarker(maxTime(txs, n) + lead);
+        await this.restoreCaches();
+      }
+      return this.enrichOnce(txs, n, out, context, false);
     }
 
     for (const r of reads) this.applyRead(r, replies[r.reply][1] as Buffer, wKnown, now);
@@ -546,7 +555,12 @@ export class RedisFeatureStore implements FeatureStore {
       term[i].win.add(t, tx.transaction_id, this.retainMs);
       term[i].win.aggregates(t, agg);
       writeFeatures(tx, agg, out, i * N_FEATURES);
-      if (t - MAX_LOOKBACK_MS < this.since || t - DELAY_MS >= certain) incomplete = true;
+      if (t - DELAY_MS >= certain) incomplete = true;
+      else if (
+        t - MAX_LOOKBACK_MS < this.since &&
+        !(this.restoredCustomers.has(tx.customer_id) && this.restoredTerminals.has(tx.terminal_id))
+      )
+        incomplete = true;
     }
     return incomplete ? ErrorCodes.FEATURES_INCOMPLETE : null;
   }
@@ -713,6 +727,51 @@ export class RedisFeatureStore implements FeatureStore {
   private dropCaches(): void {
     this.customers.clear();
     this.terminals.clear();
+  }
+
+  /**
+   * Appends every cached customer's and terminal's entries to their (emptied) logs, remembers them as
+   * whole, and drops the caches so that the next reads see exactly what Redis holds. Chunks of 2,000
+   * commands, so one restore never holds Redis for long.
+   */
+  private async restoreCaches(): Promise<void> {
+    let batch = new RedisBatch();
+    const flush = async () => {
+      throwFirst(await batch.exec(this.redis));
+      batch = new RedisBatch();
+    };
+    for (const st of this.customers.values()) {
+      if (st.len < 0) continue;
+      const key = this.keys.customerLog(st.id);
+      const { text } = liveCustomerLog(st.win);
+      if (text !== '') {
+        batch.push(key, (p) => p.append(key, text));
+        batch.push(key, (p) => p.pexpire(key, this.ttlArg));
+      }
+      this.restoredCustomers.add(st.id);
+      if (batch.length >= 2000) await flush();
+    }
+    for (const st of this.terminals.values()) {
+      if (st.buckets.size === 0) continue;
+      const byBucket = new Map<number, string>();
+      const add = (t: number, entry: string) => {
+        const b = bucketOf(t);
+        byBucket.set(b, (byBucket.get(b) ?? '') + entry);
+      };
+      const { tx, fraud } = st.win;
+      for (let i = tx.start; i < tx.end; i++) add(tx.timeAt(i), encodeEntry(ENTRY_TX, tx.timeAt(i), 0, tx.idAt(i)));
+      for (let i = fraud.start; i < fraud.end; i++)
+        add(fraud.timeAt(i), encodeEntry(ENTRY_FRAUD, fraud.valueAt(i), 0, fraud.idAt(i)));
+      for (const [b, text] of byBucket) {
+        const key = this.keys.terminalLog(st.id, b);
+        batch.push(key, (p) => p.append(key, text));
+        batch.push(key, (p) => p.pexpire(key, this.ttlArg));
+      }
+      this.restoredTerminals.add(st.id);
+      if (batch.length >= 2000) await flush();
+    }
+    await flush();
+    this.dropCaches();
   }
 
   /**

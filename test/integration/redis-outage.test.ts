@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
@@ -85,6 +85,8 @@ describe('Redis stopped mid-run (a Redis this test owns)', () => {
       await app.stop();
       await running;
       await deleteTestTopics(admin, t);
+      await killRedis(redis);
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -18,6 +18,7 @@ import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
+import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -409,6 +410,7 @@ async function main(): Promise<void> {
     inference,
     e2e: e,
     rss_mb: rssMb,
+    ...(await benchFeatureStore(REDIS_URL, BROKERS)),
   };
   mkdirSync(fromRoot('bench/results'), { recursive: true });
   writeFileSync(fromRoot('bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -12,6 +12,8 @@ export const ErrorCodes = {
   EVENT_TIME_OUT_OF_RANGE: 'FRAUD_EVENT_TIME_OUT_OF_RANGE',
   // Degradations: the record is still decided, marked degraded with this cause.
   FEATURES_UNAVAILABLE: 'FRAUD_FEATURES_UNAVAILABLE',
+  // The feature store lost state (Redis restarted empty): windows reaching back before the loss are partial.
+  FEATURES_INCOMPLETE: 'FRAUD_FEATURES_INCOMPLETE',
   MODEL_DEADLINE_EXCEEDED: 'FRAUD_MODEL_DEADLINE_EXCEEDED',
   MODEL_FAILED: 'FRAUD_MODEL_FAILED',
   // Kafka group changes: the batch is retried by whoever owns the partition now.

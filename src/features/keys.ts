@@ -1,27 +1,45 @@
-// Every Redis key name the feature store uses is built here. Each entity's keys share a hash tag
-// ({c:<customer>} or {t:<terminal>}) so that one entity's keys always land in one Redis Cluster slot.
+// Every Redis key name the feature store uses is built here. An entity's keys carry a hash tag
+// ({c:<customer>} or {t:<terminal>}) so that they land in one Redis Cluster slot; ids are escaped so that
+// no id can choose or break a hash tag (an id holding '{' or '}' is written %7B / %7D, '%' as %25).
+// Every store command touches exactly one key, so no command can span slots.
 
 export const DEFAULT_KEY_PREFIX = 'fs:';
 
+/** Event-time span of one log key. Windows reach back at most 38 days, so 4–5 buckets are live. */
+export const BUCKET_MS = 10 * 86_400_000;
+
 export interface FeatureKeys {
-  /** ZSET member = transaction id, score = event time (ms): the customer's transactions. */
-  customerTx(customerId: string): string;
-  /** ZSET member = '<amount minor>:<transaction id>', score = event time: the customer's amounts. */
-  customerAmounts(customerId: string): string;
-  /** ZSET member = transaction id, score = event time: the terminal's transactions. */
-  terminalTx(terminalId: string): string;
-  /** ZSET member = transaction id, score = event time: the terminal's transactions reported fraud. */
-  terminalFraud(terminalId: string): string;
+  readonly prefix: string;
+  /** STRING, append-only log of the customer's transactions (see entity-log.ts). */
+  customerLog(customerId: string): string;
+  /** STRING, append-only log of the terminal's transactions and fraud marks whose event time falls in `bucket`. */
+  terminalLog(terminalId: string, bucket: number): string;
+  /** STRING: the namespace's epoch marker (see redis-store.ts: how an emptied Redis is detected). */
+  readonly meta: string;
+  /** HASH, partition → '<progress event time>:<wall ms>': the shared event-time watermark. */
+  readonly watermark: string;
   /** SCAN pattern that matches every key under this prefix (tests and cleanup). */
   readonly pattern: string;
 }
 
+/** The bucket holding event time t. */
+export function bucketOf(t: number): number {
+  return Math.floor(t / BUCKET_MS);
+}
+
+/** Escapes an id so that it holds no '{' or '}' (and stays reversible). */
+export function escapeId(id: string): string {
+  return /[{}%]/.test(id) ? id.replace(/[{}%]/g, (c) => (c === '{' ? '%7B' : c === '}' ? '%7D' : '%25')) : id;
+}
+
 export function featureKeys(prefix: string = DEFAULT_KEY_PREFIX): FeatureKeys {
+  if (/[{}]/.test(prefix)) throw new Error(`the Redis key prefix must not contain '{' or '}': ${prefix}`);
   return {
-    customerTx: (id) => `${prefix}{c:${id}}:tx`,
-    customerAmounts: (id) => `${prefix}{c:${id}}:amt`,
-    terminalTx: (id) => `${prefix}{t:${id}}:tx`,
-    terminalFraud: (id) => `${prefix}{t:${id}}:fraud`,
+    prefix,
+    customerLog: (id) => `${prefix}{c:${escapeId(id)}}`,
+    terminalLog: (id, bucket) => `${prefix}{t:${escapeId(id)}}:${bucket}`,
+    meta: `${prefix}meta`,
+    watermark: `${prefix}wm`,
     pattern: `${escapeGlob(prefix)}*`,
   };
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface LuaScript {
-  /** File name, e.g. 'add-transaction-4.lua' (the number is how many KEYS it takes). */
+  /** File name, e.g. 'compact-customer-1.lua' (the number is how many KEYS it takes). */
   readonly name: string;
   readonly numberOfKeys: number;
   readonly source: string;

@@ -96,4 +96,18 @@ export class SortedWindow {
   valueAt(i: number): number {
     return this.values[i];
   }
+
+  idAt(i: number): string {
+    return this.ids[i];
+  }
+
+  /** Index of the first live entry (entries are at [head, end) in time order). */
+  get start(): number {
+    return this.head;
+  }
+
+  /** One past the last entry. */
+  get end(): number {
+    return this.times.length;
+  }
 }

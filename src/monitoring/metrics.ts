@@ -16,7 +16,12 @@ const DLQ_CODES = [
   ErrorCodes.INVALID_FIELD,
   ErrorCodes.EVENT_TIME_OUT_OF_RANGE,
 ];
-const DEGRADED_CAUSES = [ErrorCodes.FEATURES_UNAVAILABLE, ErrorCodes.MODEL_DEADLINE_EXCEEDED, ErrorCodes.MODEL_FAILED];
+const DEGRADED_CAUSES = [
+  ErrorCodes.FEATURES_UNAVAILABLE,
+  ErrorCodes.FEATURES_INCOMPLETE,
+  ErrorCodes.MODEL_DEADLINE_EXCEEDED,
+  ErrorCodes.MODEL_FAILED,
+];
 
 /** 100 µs .. 10 s, roughly ×2.5 per bucket. */
 export const LATENCY_BUCKETS = [
@@ -58,6 +63,12 @@ export class Metrics {
   private readonly lagRecords: client.Gauge<'topic' | 'partition'>;
   private readonly lagRecordsChildren = new Map<string, client.Gauge.Internal<string>>();
   private readonly lagSeconds: client.Gauge<'topic' | 'partition'>;
+  /** Failed feature-store Redis requests by cause (src/features/redis-errors.ts); the store's onRedisError. */
+  readonly redisErrors: client.Counter<'cause'>;
+  /** Partitions left out of the event-time watermark as idle; the store's onWatermarkIdle. */
+  readonly watermarkIdlePartitions: client.Counter;
+  /** Seconds a feature batch waited for the watermark (catch-up only); the store's onWatermarkWait (ms / 1000). */
+  readonly watermarkWait: client.Histogram;
   /** topic/partition → [topic, partition, event time (epoch ms) of the last processed record]. */
   private readonly lastEventTime = new Map<string, [string, string, number]>();
 
@@ -98,6 +109,23 @@ export class Metrics {
     });
     for (const c of DEGRADED_CAUSES) this.degradedChildren.set(c, this.degraded.labels(c));
     for (const c of this.degradedChildren.values()) c.inc(0);
+    this.redisErrors = new client.Counter({
+      name: 'fraudscore_redis_errors_total',
+      help: 'Failed feature-store Redis requests, by cause (timeout, connection, noperm, auth, oom, readonly, cluster, bad_state, other).',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.watermarkIdlePartitions = new client.Counter({
+      name: 'fraudscore_watermark_idle_partitions_total',
+      help: 'Times a partition silent past the idle time was left out of the event-time watermark (summed per watermark read).',
+      registers,
+    });
+    this.watermarkWait = new client.Histogram({
+      name: 'fraudscore_watermark_wait_seconds',
+      help: 'Time a feature batch waited for every partition to pass its terminal windows (catch-up only).',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     this.eventToDecision = new client.Histogram({
       name: 'fraudscore_event_to_decision_seconds',
       help: "From the transaction's event time to its decision being written.",
@@ -266,6 +294,19 @@ export class Metrics {
       this.deadLetterChildren.set(code, c);
     }
     c.inc();
+  }
+
+  /** The RedisFeatureStore's metric hooks: `RedisFeatureStore.connect({ ..., ...metrics.featureStoreHooks() })`. */
+  featureStoreHooks(): {
+    onRedisError: (cause: string) => void;
+    onWatermarkIdle: (partitions: number) => void;
+    onWatermarkWait: (ms: number) => void;
+  } {
+    return {
+      onRedisError: (cause) => this.redisErrors.labels(cause).inc(),
+      onWatermarkIdle: (partitions) => this.watermarkIdlePartitions.inc(partitions),
+      onWatermarkWait: (ms) => this.watermarkWait.observe(ms / 1000),
+    };
   }
 
   degradedDecisions(cause: string, n: number): void {

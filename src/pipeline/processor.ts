@@ -66,6 +66,8 @@ export class Processor {
   // Reused every batch: the hot path allocates only the decision objects it hands to the sink.
   private readonly txs: Transaction[];
   private readonly records: SourceRecord[];
+  /** Source partition of txs[i]: the feature store's event-time watermark (FeatureStore EnrichContext). */
+  private readonly partitions: Int32Array;
   private readonly features: Float32Array;
   private readonly scores: Float32Array;
   private readonly challengerScores: Float32Array;
@@ -90,6 +92,7 @@ export class Processor {
     );
     this.txs = new Array(opts.maxBatch);
     this.records = new Array(opts.maxBatch);
+    this.partitions = new Int32Array(opts.maxBatch);
     this.features = new Float32Array(opts.maxBatch * N_FEATURES);
     this.scores = new Float32Array(opts.maxBatch);
     this.challengerScores = new Float32Array(opts.maxBatch);
@@ -134,6 +137,7 @@ export class Processor {
       try {
         this.txs[n] = this.decoder.decode(r.value, key);
         this.records[n] = r;
+        this.partitions[n] = r.partition;
         n++;
       } catch (err) {
         const code = errorCodeOf(err, ErrorCodes.UNDECODABLE_RECORD);
@@ -148,7 +152,12 @@ export class Processor {
     let cause: string | null = null;
     let challenged = false;
     if (n > 0) {
-      const featureCause = await this.store.enrich(this.txs, n, this.features);
+      const featureCause = await this.store.enrich(this.txs, n, this.features, {
+        partitions: this.partitions,
+        // 0: the partitions any member has reported so far (the topic's count, when wired, also holds
+        // a partition no member has read yet).
+        partitionCount: 0,
+      });
       const t2 = performance.now();
       m.stage.features.observe((t2 - t1) / 1000);
 

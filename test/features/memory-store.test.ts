@@ -33,14 +33,16 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
     });
     const store = new MemoryFeatureStore();
     const seen = new Map<string, Transaction>();
-    const fraud = new Set<string>();
+    // Fraud reports by transaction: a report counts from its reported time on, for an earlier transaction.
+    const fraud = new Map<string, number>();
     const agg = new Array<number>(12);
     const expected = new Float32Array(N_FEATURES);
     let checked = 0;
     for (const event of events) {
       if (event.kind === 'labels') {
         await store.applyLabels(event.labels);
-        for (const l of event.labels) if (l.is_fraud && seen.has(l.transaction_id)) fraud.add(l.transaction_id);
+        for (const l of event.labels)
+          if (l.is_fraud && !fraud.has(l.transaction_id)) fraud.set(l.transaction_id, l.reported_time);
         continue;
       }
       const t = event.tx;
@@ -57,7 +59,8 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
           }
           if (o.terminal_id === t.terminal_id && o.event_time > hi - days * DAY_MS && o.event_time <= hi) {
             agg[6 + 2 * w]++;
-            if (fraud.has(o.transaction_id)) agg[7 + 2 * w]++;
+            const r = fraud.get(o.transaction_id);
+            if (r !== undefined && o.event_time < r && r <= time) agg[7 + 2 * w]++;
           }
         });
       }

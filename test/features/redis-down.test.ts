@@ -1,12 +1,14 @@
 // A Redis that dies must not stall or fail the pipeline: enrich() falls back to the default features and
-// says why, then returns to real features once Redis is back, with no restart.
+// says why, then returns to real features once Redis is back, with no restart. A Redis that comes back
+// empty never gives silently wrong features: until the windows have refilled, decisions say
+// FEATURES_INCOMPLETE.
 
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { writeDefaultFeatures } from '../../src/features/compute.js';
-import { N_FEATURES } from '../../src/features/feature-names.js';
+import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
 import { RedisFeatureStore } from '../../src/features/redis-store.js';
 import { freePort, killRedis as kill, startRedis } from '../helpers/redis-server.js';
 import { T0, tx } from './store-contract.js';
@@ -58,26 +60,43 @@ describe('RedisFeatureStore when Redis goes away', () => {
     server = await startRedis(port);
     const deadline = Date.now() + 10_000;
     let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
-    while (cause !== null && Date.now() < deadline) {
+    while (cause === ErrorCodes.FEATURES_UNAVAILABLE && Date.now() < deadline) {
       await sleep(100);
       cause = await s.enrich(later, 2, out);
     }
+    // The restarted server is empty. The store notices (its namespace marker is gone) and writes back
+    // what its cache holds (a and b), so its own customer's windows are whole again: c and d count a, b.
     expect(cause).toBeNull();
     expect(s.isHealthy()).toBe(true);
-    // The restarted server is empty: c and d are now the customer's only transactions, and both count.
-    expect(out[3]).toBe(1);
-    expect(out[N_FEATURES + 3]).toBe(2);
-    expect(out[N_FEATURES + 4]).toBe(6);
+    expect(out[3]).toBe(3);
+    expect(out[N_FEATURES + 3]).toBe(4);
+    // Another member, whose cache held nothing, cannot vouch for any history before the loss: its
+    // records are marked incomplete, never passed off as whole ...
+    const other = await RedisFeatureStore.connect({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 2000 });
+    try {
+      const one = new Float32Array(N_FEATURES);
+      expect(await other.enrich([tx('x0', 'c9', 't9', T0 + 30 * DAY_MS, 100)], 1, one)).toBe(
+        ErrorCodes.FEATURES_INCOMPLETE,
+      );
+      // ... until the longest window (37 days) no longer reaches before the loss.
+      expect(await other.enrich([tx('x1', 'c9', 't9', T0 + 38 * DAY_MS, 100)], 1, one)).toBeNull();
+      // What the first store wrote back is there for everyone: c1 holds a, b, c, d and e.
+      expect(await other.enrich([tx('e9', 'c1', 't1', T0 + 4, 900)], 1, one)).toBe(ErrorCodes.FEATURES_INCOMPLETE);
+      expect(one[3]).toBe(5);
+    } finally {
+      await other.close();
+    }
   });
 
   it('degrades within the command timeout while Redis hangs (SIGSTOP) and recovers on SIGCONT', async () => {
     const s = store!;
     const out = new Float32Array(N_FEATURES);
-    expect(await s.enrich([tx('e', 'c2', 't1', T0, 100)], 1, out)).toBeNull();
+    const t1 = T0 + 40 * DAY_MS;
+    expect(await s.enrich([tx('e', 'c2', 't1', t1, 100)], 1, out)).toBeNull();
     server!.kill('SIGSTOP');
     try {
       const started = performance.now();
-      const cause = await s.enrich([tx('f', 'c2', 't1', T0 + 1, 300)], 1, out);
+      const cause = await s.enrich([tx('f', 'c2', 't1', t1 + 1, 300)], 1, out);
       const elapsed = performance.now() - started;
       expect(cause).toBe(ErrorCodes.FEATURES_UNAVAILABLE);
       expect(elapsed).toBeGreaterThanOrEqual(40);
@@ -90,7 +109,7 @@ describe('RedisFeatureStore when Redis goes away', () => {
     let cause: string | null = ErrorCodes.FEATURES_UNAVAILABLE;
     while (cause !== null && Date.now() < deadline) {
       await sleep(50);
-      cause = await s.enrich([tx('g', 'c2', 't1', T0 + 2, 500)], 1, out);
+      cause = await s.enrich([tx('g', 'c2', 't1', t1 + 2, 500)], 1, out);
     }
     expect(cause).toBeNull();
     expect(s.isHealthy()).toBe(true);

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, FraudError } from '../../src/errors.js';
+import { parseLog } from '../../src/features/entity-log.js';
 import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
 import { featureKeys } from '../../src/features/keys.js';
-import { luaPath } from '../../src/features/lua-scripts.js';
+import { keySlot } from '../../src/features/redis-batch.js';
 import { RedisFeatureStore } from '../../src/features/redis-store.js';
 import { REDIS_URL, redisStore } from './redis-helpers.js';
-import { enrichOne, featureStoreContract, label, T0, tx } from './store-contract.js';
+import { enrichOne, enrichRows, featureStoreContract, label, T0, tx } from './store-contract.js';
 
 describe('RedisFeatureStore', () => {
   featureStoreContract(redisStore);
@@ -22,10 +22,16 @@ describe('RedisFeatureStore', () => {
       const out = new Float32Array(256 * N_FEATURES);
       expect(await store.enrich(txs, 256, out)).toBeNull();
       expect(pipeline).toHaveBeenCalledTimes(1);
-      const issued = pipeline.mock.results[0].value as { length: number };
-      expect(issued.length).toBe(256);
       // Customer c15's 16th transaction: 16 in its windows.
       expect(out[255 * N_FEATURES + 3]).toBe(16);
+      // Constant work per transaction: two APPENDs each, plus reads of entities not cached yet.
+      const issued = pipeline.mock.results[0].value as { length: number };
+      expect(issued.length).toBeLessThanOrEqual(1 + 256 * 2 + 16 * 2 + 8 * 8);
+      const again = txs.map((t, i) => ({ ...t, transaction_id: `n${i}`, event_time: t.event_time + 300 * 60_000 }));
+      expect(await store.enrich(again, 256, out)).toBeNull();
+      expect(pipeline).toHaveBeenCalledTimes(2);
+      expect((pipeline.mock.results[1].value as { length: number }).length).toBe(1 + 256 * 2);
+      expect(out[255 * N_FEATURES + 3]).toBe(32);
       pipeline.mockRestore();
     } finally {
       await cleanup();
@@ -33,24 +39,59 @@ describe('RedisFeatureStore', () => {
     }
   });
 
-  it('lays out keys with hash tags, trims old entries and sets a TTL', async () => {
+  it('costs a card with 2,000 transactions in 30 days the same commands per transaction as a new one', async () => {
+    const { store, cleanup } = await redisStore({ labelRefreshMs: 3_600_000 });
+    try {
+      const heavy = (i: number) => tx(`h${i}`, 'heavy', `t${i % 4}`, T0 + Math.floor((i * 30 * DAY_MS) / 2000), 100);
+      const out = new Float32Array(256 * N_FEATURES);
+      for (let i = 0; i < 2000; i += 250) {
+        const b = Array.from({ length: 250 }, (_, j) => heavy(i + j));
+        expect(await store.enrich(b, 250, out)).toBeNull();
+      }
+      expect(out[249 * N_FEATURES + 7]).toBe(2000);
+      const pipeline = vi.spyOn(store.client, 'pipeline');
+      const next = Array.from({ length: 256 }, (_, j) => heavy(2000 + j));
+      expect(await store.enrich(next, 256, out)).toBeNull();
+      expect(pipeline).toHaveBeenCalledTimes(1);
+      // Two APPENDs per transaction, the marker, and at most a compaction and a few new buckets.
+      const issued = (pipeline.mock.results[0].value as { length: number }).length;
+      expect(issued).toBeGreaterThanOrEqual(1 + 2 * 256);
+      expect(issued).toBeLessThanOrEqual(1 + 2 * 256 + 10);
+      pipeline.mockRestore();
+    } finally {
+      await cleanup();
+      await store.close();
+    }
+  });
+
+  it('lays out keys with escaped hash tags, compacts old entries and sets a TTL', async () => {
     const { store, prefix, cleanup } = await redisStore();
     const redis = new Redis(REDIS_URL);
     try {
       const keys = featureKeys(prefix);
-      expect(keys.customerTx('c1')).toBe(`${prefix}{c:c1}:tx`);
-      expect(keys.terminalFraud('t1')).toBe(`${prefix}{t:t1}:fraud`);
+      expect(keys.customerLog('c1')).toBe(`${prefix}{c:c1}`);
+      expect(keys.terminalLog('t1', 3)).toBe(`${prefix}{t:t1}:3`);
+      // No id can choose or break a hash tag.
+      expect(keys.customerLog('a}b{c%')).toBe(`${prefix}{c:a%7Db%7Bc%25}`);
+      expect(keySlot(keys.customerLog('x}')) === keySlot(keys.customerLog('x%7D'))).toBe(false);
+      expect(keySlot(keys.customerLog('{evil}'))).toBe(keySlot(`{c:%7Bevil%7D}`));
       const first = tx('a0', 'c1', 't1', T0, 100);
       await enrichOne(store, first);
       await store.applyLabels([label(first)]);
       for (let d = 1; d < 100; d++) await enrichOne(store, tx(`a${d}`, 'c1', 't1', T0 + d * DAY_MS, 100));
-      expect(await redis.zcard(keys.customerTx('c1'))).toBe(39);
-      expect(await redis.zcard(keys.customerAmounts('c1'))).toBe(39);
-      expect(await redis.zcard(keys.terminalTx('t1'))).toBe(39);
-      expect(await redis.exists(keys.terminalFraud('t1'))).toBe(0);
-      const ttl = await redis.pttl(keys.customerTx('c1'));
-      expect(ttl).toBeGreaterThan(44 * DAY_MS);
-      expect(ttl).toBeLessThanOrEqual(45 * DAY_MS);
+      // The customer's log was compacted to its live entries (≤ 2× the 39 retained).
+      const log = await redis.getBuffer(keys.customerLog('c1'));
+      const ids = new Set<string>();
+      parseLog(log!, (_k, _t, _a, id) => ids.add(id));
+      expect(ids.size).toBeLessThanOrEqual(78);
+      expect(ids.has('a99')).toBe(true);
+      expect(ids.has('a0')).toBe(false);
+      const ttl = await redis.pttl(keys.customerLog('c1'));
+      expect(ttl).toBeGreaterThan(59 * DAY_MS);
+      expect(ttl).toBeLessThanOrEqual(60 * DAY_MS);
+      // Terminal buckets far behind every window were deleted.
+      const buckets = await redis.keys(`${prefix}{t:t1}:*`);
+      expect(buckets.length).toBeLessThanOrEqual(6);
       const row = await enrichOne(store, tx('late', 'c1', 't1', T0 + 99 * DAY_MS + 1, 100));
       expect(row.slice(3)).toEqual([2, 1, 8, 1, 31, 1, 1, 0, 7, 0, 30, 0]);
     } finally {
@@ -60,27 +101,26 @@ describe('RedisFeatureStore', () => {
     }
   });
 
-  it('reloads its script after SCRIPT FLUSH (a server that restarted empty)', async () => {
-    const { store, cleanup } = await redisStore();
-    const redis = new Redis(REDIS_URL);
+  it('reads state written by another instance (a restart, a rebalance) and counts each id once', async () => {
+    const { store, prefix, cleanup } = await redisStore();
+    const other = await RedisFeatureStore.connect({ url: REDIS_URL, prefix, commandTimeoutMs: 2000 });
     try {
       await enrichOne(store, tx('a', 'c1', 't1', T0, 100));
-      await redis.script('FLUSH');
-      expect((await enrichOne(store, tx('b', 'c1', 't1', T0 + 1, 300))).slice(3, 5)).toEqual([2, 2]);
-      await redis.script('FLUSH');
-      await store.applyLabels([label(tx('a', 'c1', 't1', T0, 100))]);
-      expect(store.isHealthy()).toBe(true);
+      await enrichOne(store, tx('b', 'c1', 't1', T0 + 1000, 300));
+      // A second instance with an empty cache: a redelivered b and a new c.
+      const [b, c] = await enrichRows(other, [
+        tx('b', 'c1', 't1', T0 + 1000, 300),
+        tx('c', 'c1', 't1', T0 + 2000, 500),
+      ]);
+      expect(b.slice(3, 5)).toEqual([2, 2]);
+      expect(c.slice(3, 5)).toEqual([3, 3]);
+      // The first instance's cache is stale: its append sees the other's and re-reads before computing.
+      const d = await enrichOne(store, tx('d', 'c1', 't1', T0 + 3000, 700));
+      expect(d.slice(3, 5)).toEqual([4, 4]);
     } finally {
-      redis.disconnect();
+      await other.close();
       await cleanup();
       await store.close();
-    }
-  });
-
-  it('finds its Lua scripts from the package root', () => {
-    for (const name of ['add-transaction-4.lua', 'add-label-2.lua']) {
-      expect(existsSync(luaPath(name))).toBe(true);
-      expect(readFileSync(luaPath(name), 'utf8')).toMatch(/KEYS\[1\]/);
     }
   });
 

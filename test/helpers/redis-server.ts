@@ -15,15 +15,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server without persistence on `port` and resolves once it answers PING. */
-export async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
+/**
+ * Starts redis-server on `port` and resolves once it answers PING: without persistence, or with `dir`
+ * an append-only file there fsynced on every write, so that a SIGKILL and a restart keep the data.
+ */
+export async function startRedis(port: number, dir?: string): Promise<ChildProcess> {
+  const persistence =
+    dir === undefined
+      ? ['--save', '', '--appendonly', 'no']
+      : ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence], {
+    stdio: 'ignore',
+  });
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
   probe.on('error', () => {});
   try {

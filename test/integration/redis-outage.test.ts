@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
@@ -30,7 +33,9 @@ describe('Redis stopped mid-run (a Redis this test owns)', () => {
 
   it('decides on default features marked degraded while Redis is down, and normally once it is back', async () => {
     const port = await freePort();
-    redis = await startRedis(port);
+    // Stopped, not emptied: it comes back with its data (an emptied Redis is test/features/redis-down).
+    const dir = mkdtempSync(path.join(tmpdir(), 'fraudscore-outage-redis-'));
+    redis = await startRedis(port, dir);
     const t = await createTestTopics(admin, 'outage', 2);
     const txs = [...quickStream({ count: 1500, seed: 21 })];
     const app = await Pipeline.start(
@@ -59,7 +64,7 @@ describe('Redis stopped mid-run (a Redis this test owns)', () => {
       }
       expect(app.store.isHealthy()).toBe(false);
 
-      redis = await startRedis(port);
+      redis = await startRedis(port, dir);
       const deadline = Date.now() + 15_000;
       while (!app.store.isHealthy() && Date.now() < deadline) {
         // Health is learned from traffic and reconnects; give it a record to try.
@@ -80,6 +85,8 @@ describe('Redis stopped mid-run (a Redis this test owns)', () => {
       await app.stop();
       await running;
       await deleteTestTopics(admin, t);
+      await killRedis(redis);
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

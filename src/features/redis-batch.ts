@@ -1,0 +1,89 @@
+// One micro-batch's Redis commands, sent as one pipeline per node: a single Redis gets one pipeline; a
+// Redis Cluster gets one per master that owns a slot of the batch's keys, all in parallel. Every command
+// names one key, so no command can span slots.
+
+import type { Cluster, Redis } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+type Pipeline = ReturnType<Redis['pipeline']>;
+export type Reply = [error: Error | null, result: unknown];
+
+interface Command {
+  key: string;
+  add: (p: Pipeline) => void;
+}
+
+export class RedisBatch {
+  private readonly commands: Command[] = [];
+
+  get length(): number {
+    return this.commands.length;
+  }
+
+  /** Queues a command on `key`; returns its index in the replies. */
+  push(key: string, add: (p: Pipeline) => void): number {
+    this.commands.push({ key, add });
+    return this.commands.length - 1;
+  }
+
+  /** Sends everything queued and resolves to one reply per command, in queue order. */
+  async exec(client: RedisClient): Promise<Reply[]> {
+    if (this.commands.length === 0) return [];
+    if (!isCluster(client)) return execOne(client.pipeline(), this.commands);
+    // Group by the node that serves each key's slot; a slot not mapped yet goes with the first group.
+    const groups = new Map<string, number[]>();
+    const slots = client.slots;
+    for (let i = 0; i < this.commands.length; i++) {
+      const node = slots[keySlot(this.commands[i].key)]?.[0] ?? '';
+      let g = groups.get(node);
+      if (g === undefined) {
+        g = [];
+        groups.set(node, g);
+      }
+      g.push(i);
+    }
+    const replies = new Array<Reply>(this.commands.length);
+    await Promise.all(
+      [...groups.values()].map(async (idx) => {
+        const r = await execOne(
+          client.pipeline() as unknown as Pipeline,
+          idx.map((i) => this.commands[i]),
+        );
+        for (let j = 0; j < idx.length; j++) replies[idx[j]] = r[j];
+      }),
+    );
+    return replies;
+  }
+}
+
+async function execOne(pipeline: Pipeline, commands: readonly Command[]): Promise<Reply[]> {
+  for (const c of commands) c.add(pipeline);
+  const replies = (await pipeline.exec()) as Reply[] | null;
+  if (replies === null) throw new Error('pipeline aborted');
+  return replies;
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as Cluster).isCluster === true;
+}
+
+/** The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag, or of the whole key, mod 16384. */
+export function keySlot(key: string): number {
+  const bytes = Buffer.from(key);
+  let s = 0;
+  let e = bytes.length;
+  const open = bytes.indexOf(0x7b);
+  if (open !== -1) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) {
+      s = open + 1;
+      e = close;
+    }
+  }
+  let crc = 0;
+  for (let i = s; i < e; i++) {
+    crc ^= bytes[i] << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc & 16383;
+}

@@ -1,0 +1,125 @@
+// One customer's and one terminal's window state, and the 12 aggregates of compute.ts read from it. The
+// in-memory store and the Redis store's scorer-side cache both use these classes, so for the same
+// sequence of operations they return the same aggregates by construction.
+
+import { DAY_MS, LABEL_DELAY_DAYS } from './feature-names.js';
+import { SortedWindow } from './sorted-window.js';
+
+const DELAY_MS = LABEL_DELAY_DAYS * DAY_MS;
+
+/** A customer's transactions (value = amount in minor units). */
+export class CustomerWindow {
+  readonly tx = new SortedWindow();
+
+  /** Adds a transaction unless its id is present (idempotent), then trims entries older than t − retainMs. */
+  add(t: number, id: string, amountMinor: number, retainMs: number): boolean {
+    const added = this.tx.insert(t, id, amountMinor);
+    this.tx.trimBefore(t - retainMs);
+    return added;
+  }
+
+  /** Count and sum of minor units over (t − n d, t], n = 1, 7, 30, into agg[0..6). */
+  aggregates(t: number, agg: Float64Array): void {
+    const w = this.tx;
+    const lo1 = t - DAY_MS;
+    const lo7 = t - 7 * DAY_MS;
+    let c1 = 0;
+    let s1 = 0;
+    let c7 = 0;
+    let s7 = 0;
+    let c30 = 0;
+    let s30 = 0;
+    const end = w.upperBound(t);
+    for (let i = w.upperBound(t - 30 * DAY_MS); i < end; i++) {
+      const ts = w.timeAt(i);
+      const a = w.valueAt(i);
+      c30++;
+      s30 += a;
+      if (ts > lo7) {
+        c7++;
+        s7 += a;
+        if (ts > lo1) {
+          c1++;
+          s1 += a;
+        }
+      }
+    }
+    agg[0] = c1;
+    agg[1] = s1;
+    agg[2] = c7;
+    agg[3] = s7;
+    agg[4] = c30;
+    agg[5] = s30;
+  }
+}
+
+/**
+ * A terminal's transactions and fraud reports. A fraud report for transaction X, reported at r, counts
+ * for a transaction at t when X.event_time < r ≤ t: a label is known from its reported time on, in event
+ * time, whatever order the labels and transactions topics are read in (backfill applies labels exactly
+ * so). Reports may arrive before their transaction; they wait in `pending`.
+ */
+export class TerminalWindow {
+  readonly tx = new SortedWindow();
+  /** Reported-fraud transactions: time = the transaction's event time, value = reported time. */
+  readonly fraud = new SortedWindow();
+  /** Reports whose transaction is not (yet) here: time = reported time. */
+  readonly pending = new SortedWindow();
+
+  /** Adds a transaction unless its id is present, then trims entries older than t − retainMs. */
+  add(t: number, id: string, retainMs: number): boolean {
+    const added = this.tx.insert(t, id);
+    if (added) {
+      const r = this.pending.timeOf(id);
+      if (r !== undefined && t < r) this.fraud.insert(t, id, r);
+    }
+    const cut = t - retainMs;
+    this.tx.trimBefore(cut);
+    this.fraud.trimBefore(cut);
+    this.pending.trimBefore(cut);
+    return added;
+  }
+
+  /** Adds a transaction another writer logged (no trimming: that follows this member's own event times). */
+  insertSeen(t: number, id: string): void {
+    if (!this.tx.insert(t, id)) return;
+    const r = this.pending.timeOf(id);
+    if (r !== undefined && t < r) this.fraud.insert(t, id, r);
+  }
+
+  /** Records a fraud report (idempotent: the first report of a transaction stands). */
+  mark(id: string, reportedTime: number): void {
+    if (this.fraud.has(id)) return;
+    const t = this.tx.timeOf(id);
+    if (t === undefined) this.pending.insert(reportedTime, id);
+    else if (t < reportedTime) this.fraud.insert(t, id, reportedTime);
+  }
+
+  /** Count and fraud count over (t − 7 d − n d, t − 7 d], n = 1, 7, 30, into agg[6..12). */
+  aggregates(t: number, agg: Float64Array): void {
+    const hi = t - DELAY_MS;
+    const tx = this.tx;
+    agg[6] = tx.count(hi - DAY_MS, hi);
+    agg[8] = tx.count(hi - 7 * DAY_MS, hi);
+    agg[10] = tx.count(hi - 30 * DAY_MS, hi);
+    const f = this.fraud;
+    const lo1 = hi - DAY_MS;
+    const lo7 = hi - 7 * DAY_MS;
+    let f1 = 0;
+    let f7 = 0;
+    let f30 = 0;
+    const end = f.upperBound(hi);
+    for (let i = f.upperBound(hi - 30 * DAY_MS); i < end; i++) {
+      if (f.valueAt(i) > t) continue;
+      f30++;
+      const ts = f.timeAt(i);
+      if (ts > lo7) {
+        f7++;
+        if (ts > lo1) f1++;
+      }
+    }
+    agg[7] = f1;
+    agg[9] = f7;
+    agg[11] = f30;
+  }
+}

@@ -78,7 +78,7 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
   test('matches the native stack and the environment fraudscore reads', () => {
     const { services } = composeModel();
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'scorer'].sort(),
+      ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'schema-registry', 'scorer'].sort(),
     );
 
     expect(services.kafka.image).toBe('apache/kafka:4.1.1');

@@ -181,9 +181,22 @@ export class RegistryClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err) => reject(this.unavailable(method, url, err.message, err)));
+      req.on('error', (err) => reject(this.failure(method, url, err)));
       req.end(payload);
     });
+  }
+
+  /** A certificate that is not trusted is a configuration error, not an outage: no retrying it. */
+  private failure(method: string, url: URL, err: Error): FraudError {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|UNABLE_TO_GET_ISSUER/.test(code)) {
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `schema registry ${this.where} presented a certificate that is not trusted (${code}: ${err.message}); give its CA with --schema-registry-ca`,
+        { cause: err },
+      );
+    }
+    return this.unavailable(method, url, err.message, err);
   }
 
   private unavailable(method: string, url: URL, why: string, cause?: unknown): FraudError {

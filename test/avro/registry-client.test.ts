@@ -1,6 +1,7 @@
 // The registry client and the decoder's registry path against recorded registry answers served over
 // real HTTP (test/helpers/registry-replay.ts). No Kafka: see test/integration/schema-registry.test.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +118,70 @@ describe('RegistryClient (recorded Confluent API answers)', () => {
     const refused = (await rejection(down.schemaById(1))) as FraudError;
     expect(refused).toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE, canRetry: true });
     expect(refused.message).toMatch(/unavailable .*ECONNREFUSED/);
+  });
+});
+
+describe('RegistryClient over https', () => {
+  it('trusts the registry through --schema-registry-ca; without it, one clear configuration error', async () => {
+    // A CA and a server certificate for 127.0.0.1, made with openssl for this test.
+    const dir = mkdtempSync(join(tmpdir(), 'registry-tls-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    );
+    replay = await startRegistryReplay(0, {
+      key: readFileSync(join(dir, 'server.key')),
+      cert: readFileSync(join(dir, 'server.pem')),
+    });
+    replay.routes.set('GET /schemas/ids/1', { answer: 'schemaById', schema: '"string"' });
+
+    expect((await client(replay.url, { caFile: join(dir, 'ca.pem') }).schemaById(1)).schema).toBe('"string"');
+    const untrusted = (await rejection(client(replay.url).schemaById(1))) as FraudError;
+    expect(untrusted).toMatchObject({ code: ErrorCodes.INVALID_CONFIG, canRetry: false });
+    expect(untrusted.message).toMatch(/certificate that is not trusted .*--schema-registry-ca/);
+    expect(() => client(replay!.url, { caFile: join(dir, 'missing.pem') })).toThrow(/CA file .* cannot be read/);
   });
 });
 

@@ -3,6 +3,7 @@
 // gets, and the server records what the client sent.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fromRoot } from '../../src/package-root.js';
 
@@ -62,10 +63,10 @@ export function answer(route: Route): Answer {
   return { status: a.status, body: JSON.parse(text) };
 }
 
-export async function startRegistryReplay(port = 0): Promise<RegistryReplay> {
+export async function startRegistryReplay(port = 0, tls?: { key: Buffer; cert: Buffer }): Promise<RegistryReplay> {
   const routes = new Map<string, Route>();
   const seen: SeenRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -83,9 +84,10 @@ export async function startRegistryReplay(port = 0): Promise<RegistryReplay> {
       res.writeHead(a.status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
       res.end(JSON.stringify(a.body));
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     routes,

@@ -20,7 +20,8 @@ import {
   type TestTopics,
   useStackClients,
 } from '../helpers/kafka-io.js';
-import { type RegistryReplay, startRegistryReplay } from '../helpers/registry-replay.js';
+import { closedPort, type RegistryReplay, startRegistryReplay } from '../helpers/registry-replay.js';
+import { startScorer } from '../helpers/scorer-process.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
 import { randomName } from '../helpers/stack.js';
 
@@ -93,6 +94,29 @@ describe('schema registry on the real Kafka and Redis', () => {
     expect(JSON.parse((registered.body as { schema: string }).schema)).toEqual(
       JSON.parse(readFileSync(fromRoot('schemas/decision.avsc'), 'utf8')),
     );
+  });
+
+  it('the CLI with a registry that is down at start: one line, FRAUD_REGISTRY_UNAVAILABLE, exit 1, nothing left running', async () => {
+    const t = await createTestTopics(stack.admin, 'srcli', 1);
+    stack.cleanups.push(() => deleteTestTopics(stack.admin, t));
+    const started = Date.now();
+    const scorer = startScorer(
+      [],
+      scorerEnv(t, {
+        SCHEMA_REGISTRY_URL: `http://scorer:hunter2@127.0.0.1:${await closedPort()}`,
+        SCHEMA_REGISTRY_UNAVAILABLE_MS: '500',
+      }),
+    );
+    const { code } = await scorer.exited;
+    const out = scorer.output();
+    expect(code, out).toBe(1);
+    const lines = out.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /schema registry http:\/\/127\.0\.0\.1:\d+\/ is unavailable .*\[FRAUD_REGISTRY_UNAVAILABLE\]$/,
+    );
+    expect(out).not.toMatch(/\n\s+at /);
+    expect(out).not.toContain('hunter2');
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('registry down when a new writer id arrives: nothing dead-lettered or committed, the run stops with FRAUD_REGISTRY_UNAVAILABLE', async () => {

@@ -21,8 +21,8 @@ import {
   useStackClients,
 } from '../helpers/kafka-io.js';
 import { closedPort, type RegistryReplay, startRegistryReplay } from '../helpers/registry-replay.js';
-import { startScorer } from '../helpers/scorer-process.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
+import { startScorer } from '../helpers/scorer-process.js';
 import { randomName } from '../helpers/stack.js';
 
 const v3 = loadSchema('test/fixtures/schema-registry/transaction.v3.avsc');

@@ -35,10 +35,8 @@ function schemaText(path: string): string {
   return JSON.stringify(JSON.parse(readFileSync(fromRoot(path), 'utf8')));
 }
 
-export async function setUpSchemaRegistry(
-  opts: SchemaRegistryOptions,
-  topics: { transactions: string; decisions: string; labels: string },
-): Promise<SchemaRegistrySetup> {
+/** A client with the password read from its file, if one is given. */
+function clientFor(opts: Omit<SchemaRegistryOptions, 'autoRegister' | 'unavailableMs'>): RegistryClient {
   let password = opts.password;
   if (opts.passwordFile !== undefined) {
     try {
@@ -50,7 +48,14 @@ export async function setUpSchemaRegistry(
       );
     }
   }
-  const client = new RegistryClient({ url: opts.url, username: opts.username, password, caFile: opts.caFile });
+  return new RegistryClient({ url: opts.url, username: opts.username, password, caFile: opts.caFile });
+}
+
+export async function setUpSchemaRegistry(
+  opts: SchemaRegistryOptions,
+  topics: { transactions: string; decisions: string; labels: string },
+): Promise<SchemaRegistrySetup> {
+  const client = clientFor(opts);
   try {
     const decisions = subjectOf(topics.decisions);
     const decision = schemaText('schemas/decision.avsc');
@@ -84,6 +89,26 @@ export async function setUpSchemaRegistry(
   } catch (err) {
     client.close();
     throw err;
+  }
+}
+
+/**
+ * The producer side (`fraudscore replay`): registers schemas/transaction.avsc and schemas/label.avsc
+ * under their topics' subjects and returns the ids to frame records with.
+ */
+export async function registerProducerSchemas(
+  opts: Omit<SchemaRegistryOptions, 'autoRegister'>,
+  topics: { transactions: string; labels?: string },
+): Promise<{ transaction: number; label: number | undefined }> {
+  const client = clientFor(opts);
+  try {
+    const register = (topic: string, path: string) =>
+      retrying(opts.unavailableMs, () => client.register(subjectOf(topic), schemaText(path)));
+    const transaction = await register(topics.transactions, 'schemas/transaction.avsc');
+    const label = topics.labels === undefined ? undefined : await register(topics.labels, 'schemas/label.avsc');
+    return { transaction, label };
+  } finally {
+    client.close();
   }
 }
 

@@ -1,10 +1,13 @@
 // The scorer with a schema registry on the real Kafka and Redis. The registry side is the recorded
 // Confluent API answers (test/helpers/registry-replay.ts): no registry server could be built here
 // (scripts/registry/README.md); scripts/registry/registry.sh runs Apicurio where Maven Central is whole.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { frame } from '../../src/avro/framing.js';
 import { decisionType, loadSchema } from '../../src/avro/schemas.js';
+import { replayCommand } from '../../src/cli/replay.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { ErrorCodes, FraudError } from '../../src/errors.js';
@@ -23,7 +26,7 @@ import {
 import { closedPort, type RegistryReplay, startRegistryReplay } from '../helpers/registry-replay.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
 import { startScorer } from '../helpers/scorer-process.js';
-import { randomName } from '../helpers/stack.js';
+import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const v3 = loadSchema('test/fixtures/schema-registry/transaction.v3.avsc');
 const V3_ID = 42;
@@ -94,6 +97,45 @@ describe('schema registry on the real Kafka and Redis', () => {
     expect(JSON.parse((registered.body as { schema: string }).schema)).toEqual(
       JSON.parse(readFileSync(fromRoot('schemas/decision.avsc'), 'utf8')),
     );
+  });
+
+  it('fraudscore replay registers the transaction schema and frames with its id; the scorer resolves that id', async () => {
+    const { t, prefix, replay } = await setUp('srreplay');
+    replay.routes.set(`POST /subjects/${t.transactions}-value/versions`, { answer: 'registered' });
+    const txSchema = JSON.stringify(JSON.parse(readFileSync(fromRoot('schemas/transaction.avsc'), 'utf8')));
+    replay.routes.set(`GET /schemas/ids/${DECISION_ID}`, { answer: 'schemaById', schema: txSchema });
+    const txs = [...quickStream({ count: 100, seed: 23 })];
+    const file = join(mkdtempSync(join(tmpdir(), 'sr-replay-')), 'tx.ndjson');
+    writeFileSync(file, txs.map((x) => JSON.stringify(x)).join('\n'));
+    const code = await replayCommand([
+      '--from',
+      file,
+      '--topic',
+      t.transactions,
+      '--brokers',
+      kafkaBrokers().join(','),
+      '--schema-registry',
+      replay.url,
+      '--progress',
+      'off',
+    ]);
+    expect(code).toBe(0);
+    const produced = await readTopic(stack.kafka, t.transactions, txs.length, { quietMs: 500 });
+    expect(produced).toHaveLength(txs.length);
+    // The recorded "registered" answer is id 11 for any subject.
+    for (const m of produced) expect(m.value!.readUInt32BE(1)).toBe(DECISION_ID);
+    const registered = replay.seen.find((r) => r.path === `/subjects/${t.transactions}-value/versions`)!;
+    expect((registered.body as { schema: string }).schema).toBe(txSchema);
+
+    const app = await Pipeline.start(
+      parseRunConfig([], scorerEnv(t, { FRAUDSCORE_REDIS_PREFIX: prefix, SCHEMA_REGISTRY_URL: replay.url })),
+    );
+    const running = app.runToEnd();
+    const out = await readTopic(stack.kafka, t.decisions, txs.length);
+    await app.stop();
+    expect(await running).toBe(0);
+    expect(out).toHaveLength(txs.length);
+    expect(replay.seen.filter((r) => r.path === `/schemas/ids/${DECISION_ID}`)).toHaveLength(1);
   });
 
   it('the CLI with a registry that is down at start: one line, FRAUD_REGISTRY_UNAVAILABLE, exit 1, nothing left running', async () => {

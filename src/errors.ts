@@ -22,6 +22,10 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'FRAUD_INVALID_CONFIG',
   INVALID_MODEL: 'FRAUD_INVALID_MODEL',
   STACK_UNAVAILABLE: 'FRAUD_STACK_UNAVAILABLE',
+  // Schema registry: unreachable past the bound (records are not dead-lettered, the run stops), or a
+  // schema of ours that the registry refuses (incompatible with the subject's history, or invalid).
+  REGISTRY_UNAVAILABLE: 'FRAUD_REGISTRY_UNAVAILABLE',
+  SCHEMA_INCOMPATIBLE: 'FRAUD_SCHEMA_INCOMPATIBLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

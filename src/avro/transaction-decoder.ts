@@ -1,8 +1,9 @@
-import type avro from 'avsc';
+import avro from 'avsc';
 import { type ErrorCode, ErrorCodes, FraudError } from '../errors.js';
 import type { Transaction } from '../types.js';
 import { FRAME_HEADER_BYTES, MAGIC_BYTE } from './framing.js';
 import { type AvroType, loadSchema, transactionType } from './schemas.js';
+import type { WriterSchemaSource } from './writer-schemas.js';
 
 export type WireFormat = 'confluent' | 'plain' | 'auto';
 
@@ -18,6 +19,12 @@ export interface DecoderOptions {
   maxFutureMs: number;
   /** Larger amounts (minor units) are absurd. */
   maxAmountMinor: number;
+  /** Writer schemas of ids not in `writerSchemas`, asked for by `resolveIds` (a schema registry). */
+  registry?: WriterSchemaSource;
+  /** How long `resolveIds` retries a registry that does not answer before it gives up (fatal). */
+  registryUnavailableMs: number;
+  /** An id the registry does not have is dead-lettered without asking again for this long. */
+  unknownIdRetryMs: number;
 }
 
 export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
@@ -30,7 +37,17 @@ export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
   minEventTimeMs: Date.UTC(2000, 0, 1),
   maxFutureMs: 86_400_000,
   maxAmountMinor: 100_000_000_000,
+  registryUnavailableMs: 30_000,
+  unknownIdRetryMs: 60_000,
 };
+
+/** An id whose records are dead-lettered without decoding: unknown to the registry, or unreadable. */
+interface Rejected {
+  code: ErrorCode;
+  message: string;
+  /** Date.now() after which the registry is asked again. */
+  until: number;
+}
 
 const ID_MAX_LENGTH = 128;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -52,6 +69,9 @@ export class TransactionDecoder {
   private readonly opts: DecoderOptions;
   /** Newest accepted event time per partition key; the stream's clock for the skew check. */
   private readonly watermarks = new Map<string, number>();
+  private readonly rejected = new Map<number, Rejected>();
+  /** Ids being asked for, so that overlapping batches ask once. */
+  private readonly resolving = new Map<number, Promise<void>>();
 
   constructor(opts: Partial<DecoderOptions> = {}) {
     this.opts = { ...DEFAULT_DECODER_OPTIONS, ...opts };
@@ -87,6 +107,8 @@ export class TransactionDecoder {
       const id = value.readUInt32BE(1);
       const found = this.readers.get(id);
       if (found === undefined) {
+        const r = this.rejected.get(id);
+        if (r !== undefined) throw new FraudError(r.code, r.message);
         throw new FraudError(
           ErrorCodes.UNKNOWN_SCHEMA_ID,
           `schema id ${id} is not registered (known: ${[...this.readers.keys()].join(', ')})`,
@@ -128,6 +150,97 @@ export class TransactionDecoder {
     }
     this.validate(tx, stream);
     return tx;
+  }
+
+  /**
+   * Asks the registry for the writer schemas of framed records whose ids are new, so that `decode`
+   * stays synchronous. Returns undefined (nothing to wait for) when every id is known, which is the
+   * steady state: the cost per record is then one Map lookup. A registry that does not answer is
+   * retried with backoff for `registryUnavailableMs`, then the returned promise rejects with
+   * FRAUD_REGISTRY_UNAVAILABLE: records are never dead-lettered because the registry was down.
+   */
+  resolveIds(records: readonly { value: Buffer | null }[]): Promise<void> | undefined {
+    const registry = this.opts.registry;
+    if (registry === undefined || this.opts.wireFormat === 'plain') return undefined;
+    let missing: Set<number> | undefined;
+    let now = 0;
+    for (const r of records) {
+      const v = r.value;
+      if (v === null || v.length < FRAME_HEADER_BYTES || v[0] !== MAGIC_BYTE) continue;
+      const id = v.readUInt32BE(1);
+      if (this.readers.has(id)) continue;
+      const rej = this.rejected.get(id);
+      if (rej !== undefined) {
+        if (now === 0) now = Date.now();
+        if (rej.until > now) continue;
+      }
+      if (missing === undefined) missing = new Set();
+      missing.add(id);
+    }
+    if (missing === undefined) return undefined;
+    return Promise.all([...missing].map((id) => this.resolveOnce(registry, id))).then(() => undefined);
+  }
+
+  private resolveOnce(registry: WriterSchemaSource, id: number): Promise<void> {
+    let p = this.resolving.get(id);
+    if (p === undefined) {
+      p = this.resolve(registry, id).finally(() => this.resolving.delete(id));
+      this.resolving.set(id, p);
+    }
+    return p;
+  }
+
+  private async resolve(registry: WriterSchemaSource, id: number): Promise<void> {
+    const deadline = Date.now() + this.opts.registryUnavailableMs;
+    let delay = 100;
+    let answer: Awaited<ReturnType<WriterSchemaSource['writerSchema']>>;
+    for (;;) {
+      try {
+        answer = await registry.writerSchema(id);
+        break;
+      } catch (err) {
+        const retry = err instanceof FraudError && err.canRetry;
+        if (!retry || Date.now() + delay > deadline) {
+          if (!retry) throw err;
+          throw new FraudError(
+            ErrorCodes.REGISTRY_UNAVAILABLE,
+            `${(err as Error).message}; gave up on writer schema id ${id} after ${this.opts.registryUnavailableMs} ms (the records were not dead-lettered)`,
+            { cause: err },
+          );
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(2 * delay, 2000);
+      }
+    }
+    if (answer === null) {
+      this.reject(id, ErrorCodes.UNKNOWN_SCHEMA_ID, `schema id ${id} is not in the schema registry ${registry.where}`);
+      return;
+    }
+    if (answer.schemaType !== 'AVRO') {
+      this.reject(id, ErrorCodes.UNDECODABLE_RECORD, `schema id ${id} is a ${answer.schemaType} schema, not Avro`);
+      return;
+    }
+    const reader = this.plain.type;
+    try {
+      const writer = avro.Type.forSchema(JSON.parse(answer.schema), { wrapUnions: false });
+      this.readers.set(id, {
+        type: reader,
+        resolver: writer.equals(reader) ? undefined : reader.createResolver(writer),
+      });
+      this.rejected.delete(id);
+    } catch (err) {
+      // A registered schema does not change under its id: no need to ask again.
+      this.reject(
+        id,
+        ErrorCodes.UNDECODABLE_RECORD,
+        `writer schema id ${id} cannot be read as a transaction: ${(err as Error).message}`,
+        Number.POSITIVE_INFINITY,
+      );
+    }
+  }
+
+  private reject(id: number, code: ErrorCode, message: string, forMs = this.opts.unknownIdRetryMs): void {
+    this.rejected.set(id, { code, message, until: Date.now() + forMs });
   }
 
   /**

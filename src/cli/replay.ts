@@ -1,3 +1,4 @@
+import { registerProducerSchemas } from '../avro/registry-setup.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { kafkaClient } from '../kafka/client.js';
 import { type Pacing, Replayer, type ReplaySummary } from '../replay/replayer.js';
@@ -47,6 +48,11 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { flag: '--plain', kind: 'bool', default: false, help: 'Write plain Avro binary instead of Confluent framing' },
   {
+    flag: '--schema-registry',
+    kind: 'string',
+    help: 'Register the transaction (and label) schema under <topic>-value in this Confluent-compatible registry and frame records with its ids (default: SCHEMA_REGISTRY_URL; credentials and CA from SCHEMA_REGISTRY_USER, SCHEMA_REGISTRY_PASSWORD(_FILE), SCHEMA_REGISTRY_CA)',
+  },
+  {
     flag: '--progress',
     kind: 'string',
     default: 'auto',
@@ -85,6 +91,22 @@ export async function replayCommand(argv: string[]): Promise<number> {
       throw new FraudError(ErrorCodes.INVALID_CONFIG, `--since ${f.since}: not a time (ISO 8601 or epoch ms)`);
   }
   const brokers = String(f.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const registryUrl = (f.schemaRegistry as string | undefined) ?? process.env.SCHEMA_REGISTRY_URL;
+  const env = (name: string) => (process.env[name] === '' ? undefined : process.env[name]);
+  const schemaIds =
+    registryUrl === undefined || registryUrl === '' || f.plain === true
+      ? undefined
+      : await registerProducerSchemas(
+          {
+            url: registryUrl,
+            username: env('SCHEMA_REGISTRY_USER'),
+            password: env('SCHEMA_REGISTRY_PASSWORD'),
+            passwordFile: env('SCHEMA_REGISTRY_PASSWORD_FILE'),
+            caFile: env('SCHEMA_REGISTRY_CA'),
+            unavailableMs: Number(env('SCHEMA_REGISTRY_UNAVAILABLE_MS') ?? 30_000),
+          },
+          { transactions: String(f.topic), labels: f.labels ? String(f.labelsTopic) : undefined },
+        );
   const progress = new Progress('replay', (f.progress as 'auto' | 'on' | 'off') ?? 'auto');
   const replayer = new Replayer(kafkaClient(brokers, 'fraudscore-replay'), {
     transactionsPath: from,
@@ -98,6 +120,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     chunk: Number(f.chunk),
     timestamps: f.timestamps as 'now' | 'event',
     plainAvro: f.plain === true,
+    schemaIds,
     onProgress: (fraction, records) => progress.updateFraction(fraction, records, 'transactions'),
   });
   const onSignal = () => replayer.stop();

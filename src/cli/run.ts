@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { SCHEMA_IDS } from '../avro/encoders.js';
+import { type SchemaRegistrySetup, setUpSchemaRegistry } from '../avro/registry-setup.js';
 import { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { parseRunConfig, type RunConfig, runHelp } from '../config/config.js';
 import { ErrorCodes, FraudError } from '../errors.js';
@@ -45,6 +46,10 @@ export async function runCommand(argv: string[]): Promise<number> {
 export class Pipeline {
   readonly stats = new RunStats();
   private stopping: Promise<void> | undefined;
+  // --- schema registry (issue 13) ---
+  schemaRegistry: SchemaRegistrySetup | undefined;
+  /** A fault the run cannot ride out (a schema registry down past its bound): it stops the run. */
+  private fatal: unknown;
 
   private constructor(
     readonly cfg: RunConfig,
@@ -63,6 +68,23 @@ export class Pipeline {
 
   static async start(cfg: RunConfig): Promise<Pipeline> {
     const embedded = cfg.brokers === undefined;
+    // Schema registry first (issue 13): a registry that refuses our schemas stops the run before
+    // anything else is opened. Embedded runs generate their own stream with the built-in ids.
+    const schemaRegistry =
+      embedded || cfg.schemaRegistryUrl === undefined
+        ? undefined
+        : await setUpSchemaRegistry(
+            {
+              url: cfg.schemaRegistryUrl,
+              username: cfg.schemaRegistryUser,
+              password: cfg.schemaRegistryPassword,
+              passwordFile: cfg.schemaRegistryPasswordFile,
+              caFile: cfg.schemaRegistryCa,
+              autoRegister: cfg.schemaRegistryAutoRegister,
+              unavailableMs: cfg.schemaRegistryUnavailableMs,
+            },
+            { transactions: cfg.transactionsTopic, decisions: cfg.decisionsTopic, labels: cfg.labelsTopic },
+          );
     const metrics = new Metrics();
     const registry = await ModelRegistry.open(cfg.modelDir, {
       pollMs: cfg.modelPollMs,
@@ -93,7 +115,16 @@ export class Pipeline {
       deadlineMs: cfg.inferenceDeadlineMs,
       maxBatch: cfg.maxBatch,
     });
-    const decoder = new TransactionDecoder({ wireFormat: cfg.wireFormat });
+    const decoder = new TransactionDecoder(
+      schemaRegistry === undefined
+        ? { wireFormat: cfg.wireFormat }
+        : {
+            wireFormat: cfg.wireFormat,
+            writerSchemas: new Map(),
+            registry: schemaRegistry.writerSchemas,
+            registryUnavailableMs: cfg.schemaRegistryUnavailableMs,
+          },
+    );
     const stats = new RunStats();
     const progress = new Progress(embedded ? 'scoring' : 'scored', cfg.progress);
 
@@ -133,7 +164,8 @@ export class Pipeline {
           groupId: cfg.groupId,
           delivery: cfg.delivery,
           transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
-          decisionSchemaId: cfg.wireFormat === 'plain' ? null : SCHEMA_IDS.decision,
+          decisionSchemaId:
+            cfg.wireFormat === 'plain' ? null : (schemaRegistry?.decisionSchemaId ?? SCHEMA_IDS.decision),
           onCommitSeconds: (s) => metrics.stage.commit.observe(s),
         },
         kafkaSource,
@@ -233,6 +265,7 @@ export class Pipeline {
       challenger,
     );
     (app as { stats: RunStats }).stats = stats;
+    app.schemaRegistry = schemaRegistry;
     return app;
   }
 
@@ -253,13 +286,22 @@ export class Pipeline {
           return p.finally(() => bp(this.processor.inFlight));
         }
       : handler;
+    const guarded = (records: Parameters<typeof handler>[0]) =>
+      wrapped(records).catch((err: unknown) => {
+        if (err instanceof FraudError && err.code === ErrorCodes.REGISTRY_UNAVAILABLE && this.fatal === undefined) {
+          this.fatal = err;
+          void this.stop();
+        }
+        throw err;
+      });
     try {
-      await this.source.run(wrapped);
+      await this.source.run(guarded);
     } finally {
       await this.stop();
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('SIGINT', onSignal);
     }
+    if (this.fatal !== undefined) throw this.fatal;
     this.progress.done();
     const summary = this.stats.summary();
     printSummary(summary, this.cfg);
@@ -277,6 +319,7 @@ export class Pipeline {
       await this.registry.close();
       await this.challenger?.close();
       await this.http?.close();
+      this.schemaRegistry?.client.close();
     })();
     return this.stopping;
   }

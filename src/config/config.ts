@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { redactUrls } from '../log/redact.js';
 import { fromRoot } from '../package-root.js';
 import { type OptionSpec, RUN_OPTIONS } from './options.js';
 
@@ -40,6 +41,13 @@ export interface RunConfig {
   seed: number;
   decisionsOut: string | undefined;
   progress: 'auto' | 'on' | 'off';
+  schemaRegistryUrl: string | undefined;
+  schemaRegistryUser: string | undefined;
+  schemaRegistryPassword: string | undefined;
+  schemaRegistryPasswordFile: string | undefined;
+  schemaRegistryCa: string | undefined;
+  schemaRegistryAutoRegister: boolean;
+  schemaRegistryUnavailableMs: number;
 }
 
 /**
@@ -103,6 +111,16 @@ export function parseRunConfig(argv: readonly string[], env: NodeJS.ProcessEnv =
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) {
       problems.push(`KAFKA_BROKERS / --brokers entries must be host:port, got ${JSON.stringify(b)}`);
     }
+  }
+  if (cfg.schemaRegistryUrl !== undefined && !/^https?:\/\//.test(cfg.schemaRegistryUrl)) {
+    problems.push(
+      `SCHEMA_REGISTRY_URL / --schema-registry must look like http(s)://host:port, got ${JSON.stringify(redactUrls(cfg.schemaRegistryUrl))}`,
+    );
+  }
+  if (cfg.schemaRegistryPassword !== undefined && cfg.schemaRegistryPasswordFile !== undefined) {
+    problems.push(
+      'give the schema registry password once: --schema-registry-password or --schema-registry-password-file',
+    );
   }
   cfg.modelDir = resolveModelDir(cfg.modelDir, '--model / FRAUDSCORE_MODEL_DIR', problems);
   if (cfg.challengerDir !== undefined) {

@@ -130,6 +130,9 @@ export class Processor {
     const deadLetters: DeadLetter[] = [];
     // Last offset seen per partition; records of one partition arrive in offset order.
     const last = new Map<string, SourceRecord>();
+    // New writer schema ids (schema registry) are resolved before decoding, so decode stays synchronous.
+    const unresolved = this.decoder.resolveIds(batch);
+    if (unresolved !== undefined) await unresolved;
     let n = 0;
     for (const r of batch) {
       const key = this.streamKey(r);

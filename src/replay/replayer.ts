@@ -27,6 +27,8 @@ export interface ReplayOptions {
   /** Kafka message timestamps: the time of the replay ('now') or the transaction's event time ('event'). */
   timestamps?: 'now' | 'event';
   plainAvro?: boolean;
+  /** Confluent framing ids from a schema registry (default: the built-in ids). */
+  schemaIds?: { transaction: number; label?: number };
   onProgress?: (fraction: number, records: number) => void;
 }
 
@@ -71,8 +73,8 @@ export class Replayer {
     private readonly kafka: Kafka,
     private readonly opts: ReplayOptions,
   ) {
-    this.encoder = transactionEncoder(opts.plainAvro ? null : SCHEMA_IDS.transaction);
-    this.labelEnc = labelEncoder(opts.plainAvro ? null : SCHEMA_IDS.label);
+    this.encoder = transactionEncoder(opts.plainAvro ? null : (opts.schemaIds?.transaction ?? SCHEMA_IDS.transaction));
+    this.labelEnc = labelEncoder(opts.plainAvro ? null : (opts.schemaIds?.label ?? SCHEMA_IDS.label));
   }
 
   /** Asks the replay to stop after the chunk in flight is committed. */

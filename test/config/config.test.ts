@@ -63,6 +63,36 @@ describe('run configuration', () => {
     expect(() => parseRunConfig(['--model', '/nonexistent/model'], {})).toThrow(/no manifest.json/);
   });
 
+  it('schema registry options: environment and flags, one password source, an http(s) URL shown without its password', () => {
+    const cfg = parseRunConfig(['--schema-registry-auto-register=false'], {
+      SCHEMA_REGISTRY_URL: 'https://sr.example:8081/apis/ccompat/v7',
+      SCHEMA_REGISTRY_USER: 'scorer',
+      SCHEMA_REGISTRY_PASSWORD_FILE: '/run/secrets/sr',
+      SCHEMA_REGISTRY_CA: '/etc/ca.pem',
+    });
+    expect(cfg).toMatchObject({
+      schemaRegistryUrl: 'https://sr.example:8081/apis/ccompat/v7',
+      schemaRegistryUser: 'scorer',
+      schemaRegistryPasswordFile: '/run/secrets/sr',
+      schemaRegistryCa: '/etc/ca.pem',
+      schemaRegistryAutoRegister: false,
+      schemaRegistryUnavailableMs: 30_000,
+    });
+    let err: unknown;
+    try {
+      parseRunConfig(['--schema-registry', 'sr://u:hunter2@host', '--schema-registry-password', 'x'], {
+        SCHEMA_REGISTRY_PASSWORD_FILE: '/run/secrets/sr',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FraudError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/--schema-registry must look like http\(s\):\/\//);
+    expect(msg).toMatch(/password once/);
+    expect(msg).not.toContain('hunter2');
+  });
+
   it('documents every option with its environment variable in --help', () => {
     const help = runHelp();
     for (const o of RUN_OPTIONS) {

@@ -87,7 +87,7 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
     // Services of a profile start only when asked for (Compose v1 lists them, v2 does not).
     const services = Object.fromEntries(Object.entries(all).filter(([, s]) => !s.profiles?.length));
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'scorer'].sort(),
+      ['grafana', 'kafka', 'kafka-init', 'prometheus', 'redis', 'schema-registry', 'scorer'].sort(),
     );
 
     expect(services.kafka.image).toBe('apache/kafka:4.1.1');

@@ -32,6 +32,9 @@ export interface RunConfig {
   redisPrefix: string;
   redisTimeoutMs: number;
   driftWindow: number;
+  driftWarmup: number;
+  stallTimeoutMs: number;
+  headPollMs: number;
   httpHost: string;
   httpPort: number;
   noHttp: boolean;

@@ -20,7 +20,7 @@ import { parseRunConfig } from '../../src/config/config.js';
 import { FEATURE_NAMES, N_FEATURES } from '../../src/features/feature-names.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { dropNamespace } from '../../src/features/namespace.js';
-import { histogramOf } from '../../src/monitoring/drift.js';
+import { baselineHistogram } from '../../src/monitoring/histogram.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
 import { Champion } from '../../src/pipeline/champion.js';
 import { type ObservedBatch, Processor } from '../../src/pipeline/processor.js';
@@ -103,8 +103,8 @@ async function withBaseline(modelDir: string, sample: Float64Array[], into: stri
   const file = path.join(into, MANIFEST_FILE);
   const manifest = JSON.parse(await readFile(file, 'utf8'));
   manifest.baseline = {
-    features: Object.fromEntries(FEATURE_NAMES.map((f, c) => [f, histogramOf(sample[c]!)])),
-    score: histogramOf(sample[N_FEATURES]!),
+    features: Object.fromEntries(FEATURE_NAMES.map((f, c) => [f, baselineHistogram(sample[c]!)])),
+    score: baselineHistogram(sample[N_FEATURES]!),
   };
   manifest.trained_on = { ...manifest.trained_on, baseline: 'drift-pipeline test: undrifted quick stream, seed 101' };
   await writeFile(file, JSON.stringify(manifest));
@@ -144,7 +144,18 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     const app = await Pipeline.start(
       parseRunConfig(
         [
-          ...['--model', tmp.dir, '--drift-window', String(WINDOW), '--http-port', '0', '--progress', 'off'],
+          ...[
+            '--model',
+            tmp.dir,
+            '--drift-window',
+            String(WINDOW),
+            '--drift-warmup',
+            String(WARMUP),
+            '--http-port',
+            '0',
+            '--progress',
+            'off',
+          ],
           ...['--redis-prefix', prefix, '--session-timeout-ms', '6000', '--inference-deadline-ms', '1000'],
         ],
         // This test reads /metrics, so HTTP stays on (the test default is off).
@@ -215,11 +226,16 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     expect(b.amount).toBeGreaterThan(0.25);
     expect(b.score).toBeGreaterThan(0.25);
 
-    // Lag: every assigned partition reported, caught up at the end; event-time age per partition.
-    const lagLines = drifted.split('\n').filter((l) => l.startsWith('fraudscore_consumer_lag_records{'));
-    expect(lagLines).toHaveLength(3);
-    for (const l of lagLines) expect(Number(l.split(' ').at(-1))).toBe(0);
-    expect(drifted.split('\n').filter((l) => l.startsWith('fraudscore_consumer_lag_seconds{'))).toHaveLength(3);
+    // Lag: every assigned partition reported, caught up at the end, 0 s behind the head.
+    const tx = 'consumer="transactions"';
+    for (const series of ['fraudscore_consumer_lag_records{', 'fraudscore_consumer_lag_seconds{']) {
+      const lines = drifted.split('\n').filter((l) => l.startsWith(series) && l.includes(tx));
+      expect(lines, series).toHaveLength(3);
+      for (const l of lines) expect(Number(l.split(' ').at(-1)), l).toBe(0);
+    }
+    expect(gauge(drifted, `fraudscore_consumer_up{${tx}}`)).toBe(1);
+    expect(gauge(drifted, `fraudscore_consumer_stalled{${tx}}`)).toBe(0);
+    expect(gauge(drifted, 'fraudscore_drift_warm')).toBe(1);
     expect(gauge(drifted, 'fraudscore_stage_duration_seconds_count{stage="commit"}')).toBeGreaterThan(0);
   });
 });

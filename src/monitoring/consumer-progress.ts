@@ -3,7 +3,7 @@
 //
 //   up()                                   the consumer runs (joined its group, or restarted after a crash)
 //   down(reason)                           it stopped consuming (crash, fatal error); up() again if it recovers
-//   assigned(["topic/partition", ...])     after every rebalance; [] while revoked
+//   assigned(["topic/partition", ...])     after every rebalance (partitions kept keep their history)
 //   fetched(topic, partition, firstOffset, highWatermark)
 //                                          every non-empty fetch response of a partition, before processing
 //   written(topic, partition, nextOffset)  once the records before nextOffset are durably processed
@@ -146,7 +146,7 @@ export class ConsumerProgress implements ProgressFeed {
   }
 
   up(): void {
-    if (!this.isUp) this.lastProgress = Math.max(this.lastProgress, this.now());
+    // Not progress: a consumer in a crash–restart loop comes up again and again without moving.
     this.isUp = true;
     this.downReason = '';
   }
@@ -270,7 +270,7 @@ export class ProgressMetrics {
     });
     this.lastProgress = new client.Gauge({
       name: 'fraudscore_consumer_last_progress_timestamp_seconds',
-      help: 'Wall time (Unix seconds) when the consumer last durably processed records (or started), by consumer.',
+      help: 'Wall time (Unix seconds) when the consumer last durably processed records (or the process started), by consumer.',
       labelNames: ['consumer'],
       registers,
     });

@@ -11,6 +11,8 @@ import type { ProgressFeed } from './consumer-progress.js';
  * eachBatch, so the position moves past them.
  */
 export function feedProgressFromKafkajs(consumer: Consumer, progress: ProgressFeed): void {
+  // Assignment from GROUP_JOIN only (not cleared on REBALANCING): a partition kept across a rebalance
+  // or a crash–restart keeps its position and how long its records have waited.
   const ev = consumer.events;
   consumer.on(ev.GROUP_JOIN, (e) => {
     const assigned: string[] = [];
@@ -20,7 +22,6 @@ export function feedProgressFromKafkajs(consumer: Consumer, progress: ProgressFe
     progress.assigned(assigned);
     progress.up();
   });
-  consumer.on(ev.REBALANCING, () => progress.assigned([]));
   consumer.on(ev.START_BATCH_PROCESS, (e) => {
     const p = e.payload;
     const first = (p.firstOffset as string | null) === null ? Number(p.lastOffset) + 1 : Number(p.firstOffset);

@@ -9,6 +9,7 @@ import { RedisFeatureStore } from '../features/redis-store.js';
 import { GeneratorSource } from '../io/generator-source.js';
 import { MemorySink } from '../io/memory-sink.js';
 import { kafkaClient } from '../kafka/client.js';
+import { compressionType } from '../kafka/compression.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
@@ -148,6 +149,7 @@ export class Pipeline {
           transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
           decisionSchemaId: cfg.wireFormat === 'plain' ? null : SCHEMA_IDS.decision,
           onCommitSeconds: (s) => metrics.stage.commit.observe(s),
+          compression: compressionType(cfg.compression),
         },
         kafkaSource,
       );

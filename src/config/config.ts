@@ -33,6 +33,7 @@ export interface RunConfig {
   redisTimeoutMs: number;
   driftWindow: number;
   driftWarmup: number;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4';
   stallTimeoutMs: number;
   headPollMs: number;
   httpHost: string;

@@ -239,6 +239,15 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'Records in the sliding window whose feature and score PSI against the model baseline is exported.',
   },
   {
+    key: 'compression',
+    flag: '--compression',
+    env: 'FRAUDSCORE_COMPRESSION',
+    kind: 'enum',
+    choices: ['none', 'gzip', 'snappy', 'lz4'],
+    default: 'none',
+    help: 'Compression of the decisions and dead letters written (inputs are read in every codec: gzip, snappy, lz4, zstd).',
+  },
+  {
     key: 'driftWarmup',
     flag: '--drift-warmup',
     env: 'FRAUDSCORE_DRIFT_WARMUP',

@@ -1,8 +1,9 @@
 // Every Kafka compression codec readable on both input topics (issue 16): records compressed with gzip,
 // snappy, lz4 and zstd by an independent producer — Kafka's own Java client from the broker's jars —
-// on the transactions and the labels topic are all decided / applied, and neither consumer dies.
+// on the transactions and the labels topic are all decided / applied, and neither consumer dies; and
+// decisions written with --compression gzip, snappy or lz4 are read by Kafka's Java consumer.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -14,14 +15,42 @@ import { parseRunConfig } from '../../src/config/config.js';
 import { dropNamespace } from '../../src/features/namespace.js';
 import { READABLE_CODECS } from '../../src/kafka/compression.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
-import { createTestTopics, deleteTestTopics, readTopic, useStackClients } from '../helpers/kafka-io.js';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  produceTransactions,
+  readTopic,
+  useStackClients,
+} from '../helpers/kafka-io.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const LIBS = path.join(process.env.FRAUDSCORE_CACHE ?? path.join(homedir(), '.cache/fraudscore'), 'kafka-4.1.1/libs');
 const PRODUCER = path.join(import.meta.dirname, 'fixtures/HexProducer.java');
+const CONSUMER = path.join(import.meta.dirname, 'fixtures/HexConsumer.java');
 const PER_CODEC = 40;
 const LABELS_PER_CODEC = 10;
+
+/** Runs a single-file Java program with the broker's jars, without blocking the event loop. */
+function javaRun(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('java', ['-cp', `${LIBS}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+    p.once('error', reject);
+    p.once('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 describe('compression codecs (no broker)', () => {
   it.each([
@@ -130,4 +159,58 @@ describe.skipIf(!existsSync(LIBS))('compressed input from the Kafka Java produce
     );
     expect(metrics).not.toMatch(/^fraudscore_dead_letters_total\{code="[A-Z_]+"\} [1-9]/m);
   }, 120_000);
+});
+
+describe.skipIf(!existsSync(LIBS))('compressed output read by the Kafka Java consumer', () => {
+  const stack = useStackClients();
+  const COUNT = 300;
+
+  /** Decisions of COUNT transactions written with `codec`: the ids the Java consumer read, and the log size. */
+  async function decisionsWith(codec: string): Promise<{ ids: Set<string>; bytes: number }> {
+    const t = await createTestTopics(stack.admin, `out-${codec}`, 1);
+    const prefix = `${randomName('fs')}:`;
+    stack.cleanups.push(
+      () => deleteTestTopics(stack.admin, t),
+      () => dropNamespace(stack.redis, prefix),
+    );
+    const app = await Pipeline.start(
+      parseRunConfig(['--redis-prefix', prefix, '--compression', codec], scorerEnv(t, { FRAUDSCORE_LABELS_TOPIC: '' })),
+    );
+    stack.cleanups.push(() => app.stop());
+    const running = app.runToEnd();
+    const txs = [...quickStream({ count: COUNT, seed: 17, customers: 50, terminals: 100 })].map((tx, i) => ({
+      ...tx,
+      transaction_id: `out-${i}`,
+    }));
+    await produceTransactions(stack.kafka, t.transactions, txs);
+    // Asynchronously: the scorer runs in this process and must keep going meanwhile.
+    const java = await javaRun([CONSUMER, kafkaBrokers().join(','), t.decisions, String(COUNT), '60000']);
+    await app.stop();
+    expect(await running).toBe(0);
+    expect(java.status, java.stderr).toBe(0);
+    const lines = java.stdout.trim().split('\n');
+    const bytes = Number(lines.pop()!.replace('bytes ', ''));
+    const ids = new Set(
+      lines.map(
+        (h) =>
+          Buffer.from(h, 'hex')
+            .toString('latin1')
+            .match(/out-\d+/)?.[0] ?? '',
+      ),
+    );
+    return { ids, bytes };
+  }
+
+  it('--compression gzip, snappy and lz4: every decision readable, stored smaller than uncompressed', async () => {
+    const plain = await decisionsWith('none');
+    expect(plain.ids.size).toBe(COUNT);
+    const sizes = [`none ${plain.bytes} B`];
+    for (const codec of ['gzip', 'snappy', 'lz4']) {
+      const r = await decisionsWith(codec);
+      sizes.push(`${codec} ${r.bytes} B`);
+      expect(r.ids.size, codec).toBe(COUNT);
+      expect(r.bytes, codec).toBeLessThan(plain.bytes * 0.8);
+    }
+    console.log(`[compression] decisions topic size for ${COUNT} decisions: ${sizes.join(', ')}`);
+  }, 180_000);
 });

@@ -148,31 +148,6 @@ def proba(model: lgb.LGBMClassifier, frame: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(frame[FEATURES].to_numpy(np.float32).astype(np.float64))[:, 1]
 
 
-def histogram(values: np.ndarray, bins=10) -> dict:
-    """Decile edges (deduplicated) over [min, max]; proportions with the last bin closed."""
-    v = values.astype(np.float64)
-    lo, hi = float(v.min()), float(v.max())
-    if hi <= lo:
-        edges = np.array([lo, lo + 1.0])
-    else:
-        qs = np.quantile(v, np.linspace(0, 1, bins + 1))
-        edges = np.unique(np.concatenate([[lo], qs, [hi]]))
-    counts, _ = np.histogram(v, bins=edges)
-    props = counts / counts.sum()
-    props = np.round(props, 8)
-    props[np.argmax(props)] += 1.0 - props.sum()
-    return {"edges": [float(f"{e:.9g}") for e in edges], "proportions": [float(p) for p in props]}
-
-
-def fix_edges(h: dict) -> dict:
-    # Rounding to 9 significant digits can merge close edges: keep them strictly increasing.
-    edges = h["edges"]
-    for i in range(1, len(edges)):
-        if edges[i] <= edges[i - 1]:
-            edges[i] = float(np.nextafter(edges[i - 1], np.inf))
-    return h
-
-
 def threshold_at_fpr(y: np.ndarray, score: np.ndarray, fpr: float) -> float:
     """Smallest threshold t (decide when score >= t) whose false-positive rate is at most fpr."""
     genuine = np.sort(score[y == 0])[::-1]
@@ -292,15 +267,9 @@ def main() -> int:
     if onnx_diff > 1e-5:
         raise SystemExit("ONNX export does not reproduce LightGBM's scores")
 
-    # 5. Baselines for drift: features on the training week; the score on the delay week (rows the model
-    # has not seen, known at training time without their labels).
-    d_train = day_ms(args.train_start) // DAY_MS
-    delay = df[(df.day >= d_train + 7) & (df.day < d_train + 14)]
-    delay_score = proba(model, delay)
-    baseline = {
-        "features": {f: fix_edges(histogram(train[f].to_numpy())) for f in FEATURES},
-        "score": fix_edges(histogram(np.clip(delay_score, 0, 1))),
-    }
+    # 5. Baselines for drift are written after the manifest by `fraudscore baselines` (Node), with the one
+    # histogram definition the live drift windows use (src/monitoring/histogram.ts): features on the
+    # training week, the score on the delay week (rows the model has not seen, known without labels).
     gain = model.booster_.feature_importance(importance_type="gain")
     importance = {f: float(f"{g / gain.sum():.6g}") for f, g in zip(FEATURES, gain)}
 
@@ -371,7 +340,7 @@ def main() -> int:
         "features": FEATURES,
         "thresholds": {"review": float(f"{review:.9g}"), "decline": float(f"{decline:.9g}")},
         "importance": importance,
-        "baseline": baseline,
+        "baseline": None,  # filled in by `fraudscore baselines` below
         "metrics": manifest_metrics,
         "trained_on": {
             "data": data_files,
@@ -397,6 +366,11 @@ def main() -> int:
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    subprocess.run(
+        ["node", str(Path(__file__).resolve().parent.parent / "bin/fraudscore.js"), "baselines",
+         "--rows", args.rows, "--model", str(out), "--train-start", args.train_start],
+        check=True,
+    )
 
     # 6. Parity sample: 150 random test rows and 50 test frauds (fixed seed), with LightGBM's scores.
     rs = np.random.RandomState(SEED)

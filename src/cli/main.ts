@@ -4,6 +4,7 @@ import { checkLogLevel, logger } from '../log/logger.js';
 import { fromRoot } from '../package-root.js';
 import { backfillCommand } from './backfill.js';
 import { backtestCommand } from './backtest.js';
+import { baselinesCommand } from './baselines.js';
 import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { rescoreCommand } from './rescore.js';
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, Command> = {
   backfill: {
     summary: 'replay transactions + labels through the FeatureStore into a training-set CSV',
     run: backfillCommand,
+  },
+  baselines: {
+    summary: "rewrite a model manifest's drift baselines from backfilled rows (model unchanged)",
+    run: baselinesCommand,
   },
   evaluate: {
     summary: 'champion and challenger on the handbook test week, next to its baselines',

@@ -10,11 +10,13 @@ import { RedisFeatureStore } from '../features/redis-store.js';
 import { GeneratorSource } from '../io/generator-source.js';
 import { MemorySink } from '../io/memory-sink.js';
 import { kafkaClient } from '../kafka/client.js';
+import { compressionType } from '../kafka/compression.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
 import { logger } from '../log/logger.js';
-import { ChallengerAgreement, EventTimeLag } from '../monitoring/batch-observers.js';
+import { ChallengerAgreement } from '../monitoring/batch-observers.js';
+import { type ConsumerProgress, HeadPoller, ProgressMetrics } from '../monitoring/consumer-progress.js';
 import { dashboardHtml } from '../monitoring/dashboard.js';
 import { DriftMonitor } from '../monitoring/drift.js';
 import { HttpServer, type ReadinessCheck } from '../monitoring/http.js';
@@ -64,6 +66,7 @@ export class Pipeline {
     private readonly labels: LabelConsumer | undefined,
     private readonly progress: Progress,
     private readonly challenger: ShadowChallenger | undefined,
+    private readonly heads: HeadPoller | undefined,
   ) {}
 
   static async start(cfg: RunConfig): Promise<Pipeline> {
@@ -85,7 +88,8 @@ export class Pipeline {
             },
             { transactions: cfg.transactionsTopic, decisions: cfg.decisionsTopic, labels: cfg.labelsTopic },
           );
-    const metrics = new Metrics();
+    const metrics = new Metrics(undefined, { driftWindow: cfg.driftWindow });
+    const consumers = new ProgressMetrics(metrics.registry, { stallAfterMs: cfg.stallTimeoutMs });
     const registry = await ModelRegistry.open(cfg.modelDir, {
       pollMs: cfg.modelPollMs,
       maxBatch: cfg.maxBatch,
@@ -105,6 +109,7 @@ export class Pipeline {
           url: cfg.redisUrl,
           prefix: cfg.redisPrefix,
           commandTimeoutMs: cfg.redisTimeoutMs,
+          ...metrics.featureStoreHooks(),
         })
       : new MemoryFeatureStore();
 
@@ -131,6 +136,8 @@ export class Pipeline {
     let source: Source;
     let sink: Sink;
     let labels: LabelConsumer | undefined;
+    let heads: HeadPoller | undefined;
+    const liveness: ReadinessCheck[] = [];
     const checks: ReadinessCheck[] = [
       { name: 'model', ready: () => registry.current() !== undefined },
       { name: 'features', ready: () => store.isHealthy() },
@@ -147,6 +154,14 @@ export class Pipeline {
     } else {
       const kafka = kafkaClient(cfg.brokers!, cfg.clientId);
       await checkTopics(kafka, cfg);
+      // Progress, lag and stall of both consumers (consumer-progress.ts): /healthz, /readyz, alerts.
+      const txProgress = consumers.consumer('transactions');
+      const consumerCheck = (c: ConsumerProgress): ReadinessCheck => ({
+        name: `consumer:${c.name}`,
+        ready: () => !c.status().stalled,
+        reason: () => c.status().reason,
+      });
+      liveness.push(consumerCheck(txProgress));
       const kafkaSource = new KafkaSource(kafka, {
         topic: cfg.transactionsTopic,
         groupId: cfg.groupId,
@@ -154,7 +169,7 @@ export class Pipeline {
         sessionTimeoutMs: cfg.sessionTimeoutMs,
         maxInFlight: cfg.maxInFlight,
         readCommitted: cfg.delivery === 'exactly-once',
-        lag: metrics,
+        progress: txProgress,
       });
       const kafkaSink = new KafkaSink(
         kafka,
@@ -167,6 +182,7 @@ export class Pipeline {
           decisionSchemaId:
             cfg.wireFormat === 'plain' ? null : (schemaRegistry?.decisionSchemaId ?? SCHEMA_IDS.decision),
           onCommitSeconds: (s) => metrics.stage.commit.observe(s),
+          compression: compressionType(cfg.compression),
         },
         kafkaSource,
       );
@@ -179,15 +195,37 @@ export class Pipeline {
         name: 'kafka',
         ready: () => kafkaSource.assignment.length > 0 && kafkaSource.millisSinceHeartbeat < cfg.sessionTimeoutMs,
       });
+      checks.push(consumerCheck(txProgress));
+      const polled: { topic: string; feed: ConsumerProgress }[] = [{ topic: cfg.transactionsTopic, feed: txProgress }];
       if (cfg.labelsTopic !== '') {
+        const labelsProgress = consumers.consumer('labels');
         labels = new LabelConsumer(
           kafka,
           { topic: cfg.labelsTopic, groupId: `${cfg.groupId}.labels`, dlqTopic: cfg.dlqTopic },
           store,
           metrics,
+          labelsProgress,
         );
+        liveness.push(consumerCheck(labelsProgress));
+        checks.push({
+          name: 'consumer:labels',
+          ready: () => labelsProgress.status().up && !labelsProgress.status().stalled,
+          reason: () => labelsProgress.status().reason,
+        });
+        polled.push({ topic: cfg.labelsTopic, feed: labelsProgress });
         await labels.start();
       }
+      const admin = kafka.admin();
+      await admin.connect();
+      heads = new HeadPoller(
+        polled,
+        async (topic) =>
+          (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, high: Number(o.high) })),
+        cfg.headPollMs,
+        (err) => log.warn('offsets poll failed; records waiting are not updated until the next one', { err }),
+        () => admin.disconnect(),
+      );
+      heads.start();
       log.info('consuming', {
         brokers: cfg.brokers,
         topic: cfg.transactionsTopic,
@@ -200,8 +238,10 @@ export class Pipeline {
 
     // --- monitoring observers (issue 5): drift PSI, lag by event time, challenger agreement ---
     const observers: BatchObserver[] = [
-      new DriftMonitor(() => registry.current().manifest, metrics, { windowSize: cfg.driftWindow }),
-      new EventTimeLag(metrics),
+      new DriftMonitor(() => registry.current().manifest, metrics, {
+        windowSize: cfg.driftWindow,
+        warmupRecords: cfg.driftWarmup,
+      }),
       new ChallengerAgreement(metrics, () => {
         const t = registry.current().manifest.thresholds;
         return { review: cfg.reviewThreshold ?? t.review, decline: cfg.declineThreshold ?? t.decline };
@@ -238,6 +278,7 @@ export class Pipeline {
         port: cfg.httpPort,
         registry: metrics.registry,
         checks,
+        liveness,
         routes: new Map([['/dashboard', () => ['text/html; charset=utf-8', dashboardHtml()] as [string, string]]]),
       });
       try {
@@ -263,6 +304,7 @@ export class Pipeline {
       labels,
       progress,
       challenger,
+      heads,
     );
     (app as { stats: RunStats }).stats = stats;
     app.schemaRegistry = schemaRegistry;
@@ -313,6 +355,7 @@ export class Pipeline {
       await this.source.stop();
       await this.processor.close();
       await this.labels?.stop();
+      await this.heads?.stop();
       await this.sink.close();
       await this.store.close();
       this.registry.stopWatching();

@@ -33,6 +33,10 @@ export interface RunConfig {
   redisPrefix: string;
   redisTimeoutMs: number;
   driftWindow: number;
+  driftWarmup: number;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4';
+  stallTimeoutMs: number;
+  headPollMs: number;
   httpHost: string;
   httpPort: number;
   noHttp: boolean;

@@ -1,5 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { logger } from '../log/logger.js';
+// Registers the snappy, lz4 and zstd codecs with kafkajs (side effect, once).
+import './compression.js';
 
 const log = logger('kafkajs');
 const ROUTINE =

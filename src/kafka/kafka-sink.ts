@@ -29,6 +29,8 @@ export interface KafkaSinkOptions {
   decisionSchemaId: number | null;
   /** Seconds spent committing each batch (offsets, and for exactly-once the transaction's commit). */
   onCommitSeconds?: (seconds: number) => void;
+  /** kafkajs CompressionTypes of decisions and dead letters (compressionType(); default none). */
+  compression?: number;
 }
 
 /** How the sink learns whether it may still commit for a partition, and commits when not transactional. */
@@ -76,7 +78,8 @@ export class KafkaSink implements Sink {
   async write(batch: OutputBatch): Promise<void> {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
-      if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
+      if (topicMessages.length > 0)
+        await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.opts.compression });
       const t0 = performance.now();
       await this.owner.commit(batch.positions);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
@@ -85,7 +88,7 @@ export class KafkaSink implements Sink {
     }
     const tx = await this.producer.transaction();
     try {
-      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1, compression: this.opts.compression });
       const t0 = performance.now();
       if (batch.positions.length > 0) {
         if (!this.owner.owns(batch.positions)) {

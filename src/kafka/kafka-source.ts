@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, Kafka } from 'kafkajs';
 import { logger } from '../log/logger.js';
+import type { ProgressFeed } from '../monitoring/consumer-progress.js';
+import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 
@@ -18,16 +20,8 @@ export interface KafkaSourceOptions {
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   fromBeginning?: boolean;
-  /** Told the lag of each fetched partition and the assignment after each rebalance (e.g. Metrics). */
-  lag?: LagRecorder;
-}
-
-/** What the source reports about consumer lag; Metrics implements it. */
-export interface LagRecorder {
-  /** Records between the last processed offset and the partition's high watermark at fetch time. */
-  consumerLag(topic: string, partition: number, records: number): void;
-  /** The partitions ("topic/partition") this member owns now; others' lag series are dropped. */
-  retainPartitions(assigned: ReadonlySet<string>): void;
+  /** Told the consumer's state, assignment, fetches and durable progress (lag, stall, /healthz). */
+  progress?: ProgressFeed;
 }
 
 /**
@@ -59,12 +53,12 @@ export class KafkaSource implements Source {
       readUncommitted: !opts.readCommitted,
       retry: { retries: 10 },
     });
+    if (opts.progress) feedProgressFromKafkajs(this.consumer, opts.progress);
     const ev = this.consumer.events;
     this.consumer.on(ev.REBALANCING, () => {
       // Until the new assignment arrives nothing is ours: an exactly-once commit must not happen.
       this.generation++;
       this.assigned.clear();
-      this.opts.lag?.retainPartitions(this.assigned);
     });
     this.consumer.on(ev.GROUP_JOIN, (e) => {
       this.generation++;
@@ -73,14 +67,14 @@ export class KafkaSource implements Source {
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const p of partitions) this.assigned.add(`${topic}/${p}`);
       }
-      this.opts.lag?.retainPartitions(this.assigned);
       log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
     });
     this.consumer.on(ev.HEARTBEAT, () => {
       this.lastHeartbeat = Date.now();
     });
     this.consumer.on(ev.CRASH, (e) => {
-      log.error('consumer crashed; kafkajs restarts it', { err: e.payload.error, restart: e.payload.restart });
+      const next = e.payload.restart ? 'kafkajs restarts it' : 'kafkajs does not restart it; /healthz turns unhealthy';
+      log.error(`consumer crashed; ${next}`, { err: e.payload.error, restart: e.payload.restart });
     });
   }
 
@@ -127,16 +121,10 @@ export class KafkaSource implements Source {
             arrivedAt,
           };
         }
-        // Lag from this fetch's high watermark, once per batch: while the batch is in flight all of it
-        // still counts, once it is durable only what lies beyond its last offset.
-        const lag = this.opts.lag;
-        const hwm = Number(batch.highWatermark);
-        lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - Number(batch.firstOffset() ?? hwm)));
         // A rejection makes kafkajs fetch again from the last resolved offset: the records of this batch
         // that were not written come again (the sink aborted their transaction or never acknowledged them).
         await handler(records);
         resolveOffset(batch.lastOffset());
-        lag?.consumerLag(batch.topic, batch.partition, Math.max(0, hwm - 1 - Number(batch.lastOffset())));
         await heartbeat();
       },
     });

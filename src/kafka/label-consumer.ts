@@ -4,6 +4,8 @@ import { labelType } from '../avro/schemas.js';
 import { ErrorCodes } from '../errors.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { logger } from '../log/logger.js';
+import type { ProgressFeed } from '../monitoring/consumer-progress.js';
+import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Metrics } from '../monitoring/metrics.js';
 import type { Label } from '../types.js';
 import { deadLetterMessage } from './kafka-sink.js';
@@ -24,8 +26,15 @@ export class LabelConsumer {
     private readonly opts: { topic: string; groupId: string; dlqTopic: string },
     private readonly store: FeatureStore,
     private readonly metrics: Metrics,
+    progress?: ProgressFeed,
   ) {
     this.consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 250 });
+    // Same health, progress and lag as the transactions consumer; a crash is logged, not silent.
+    if (progress) feedProgressFromKafkajs(this.consumer, progress);
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const next = e.payload.restart ? 'kafkajs restarts it' : 'kafkajs does not restart it; /healthz turns unhealthy';
+      log.error(`labels consumer crashed; ${next}`, { err: e.payload.error, restart: e.payload.restart });
+    });
     this.producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   }
 

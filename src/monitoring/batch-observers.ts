@@ -1,30 +1,9 @@
-// BatchObservers that feed metrics: lag by event time and challenger agreement. Each runs once per
+// BatchObservers that feed metrics: challenger agreement (consumer lag lives in consumer-progress.ts). Each runs once per
 // scored micro-batch, after its decisions are durable, and allocates nothing per record.
 
 import type { BatchObserver, ObservedBatch } from '../pipeline/processor.js';
 import type { Thresholds } from '../policy/threshold-policy.js';
 import type { Metrics } from './metrics.js';
-
-/**
- * Remembers, per partition, the event time of the last record of each batch (records of a partition
- * arrive in offset order); fraudscore_consumer_lag_seconds is now − that, computed at scrape time, so
- * a stalled consumer shows a growing age rather than a frozen one.
- */
-export class EventTimeLag implements BatchObserver {
-  constructor(private readonly metrics: Metrics) {}
-
-  observeBatch(b: ObservedBatch): void {
-    // Forward, once per run of one partition's records: a later run of a partition overwrites an
-    // earlier one, so each partition ends at its last record in offset order.
-    const n = b.n;
-    for (let i = 0; i < n; i++) {
-      const r = b.records[i]!;
-      const next = i + 1 < n ? b.records[i + 1]! : undefined;
-      if (next !== undefined && next.partition === r.partition && next.topic === r.topic) continue;
-      this.metrics.lastProcessed(r.topic, r.partition, b.transactions[i]!.event_time);
-    }
-  }
-}
 
 /** Maps a score to its outcome bucket: 0 APPROVE, 1 REVIEW, 2 DECLINE. */
 function bucket(score: number, t: Thresholds): number {

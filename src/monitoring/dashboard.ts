@@ -360,7 +360,7 @@ ${panel('latency', 'Processing latency', 'record received → decision written (
 ${panel('outcomes', 'Decisions by outcome', 'decisions / s')}
 ${panel('errors', 'Dead letters and degraded', 'records / s')}
 ${panel('lag', 'Consumer lag', 'records behind the high watermark (Kafka only)')}
-${panel('lagSeconds', 'Lag by event time', 'age of the last processed event (replays: history’s age)')}
+${panel('lagSeconds', 'Seconds behind the head', 'how long the oldest waiting record has been at the head (0 = caught up)')}
 ${panel('drift', 'Drift by feature', '', true)}
 ${panel('stages', 'Stage latency p99', 'per micro-batch, by pipeline stage')}
 ${panel('psi', 'Drift over time', 'PSI of the score and the most drifted feature')}

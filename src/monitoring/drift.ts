@@ -4,11 +4,14 @@
 //   PSI = Σ_bins (a_i − e_i) · ln(a_i / e_i)
 //
 // with a_i the window's share in bin i and e_i the baseline's. Rule of thumb: < 0.1 stable, 0.1–0.25
-// a moderate shift, > 0.25 a significant one. Bins are the baseline's: [e_i, e_i+1), values below the
-// first edge count in the first bin and values at or above the last edge in the last bin (as the
-// manifest's histograms were built). Empty bins: both shares are floored at EPSILON (1e-4, i.e. a bin
+// a moderate shift, > 0.25 a significant one. Bins are the baseline's, binned by the one definition in
+// histogram.ts that also built the manifest's baselines. Empty bins: both shares are floored at EPSILON (1e-4, i.e. a bin
 // is treated as holding at least 0.01 % of the records) before the formula, so a bin empty on one
 // side adds a large but finite term (|Δ|·ln(Δ/ε) ≤ 9.2·|Δ|) and a bin empty on both sides adds 0.
+//
+// Warm-up: the first `warmupRecords` records after a start (or a model reload) are not counted, and a
+// PSI is NaN until the window is full, so an empty feature store or a half-filled window never reads
+// as drift; `fraudscore_drift_warm` says when the PSIs mean something (the drift alerts require it).
 //
 // Cost: the window is a ring of bin indices (Uint16 per record and column) plus per-bin counts, so a
 // batch costs O(rows × columns × log bins) to bin and O(columns × bins) to recompute the PSI, and
@@ -18,19 +21,25 @@ import { ErrorCodes } from '../errors.js';
 import { FEATURE_NAMES, N_FEATURES } from '../features/feature-names.js';
 import type { BatchObserver, ObservedBatch } from '../pipeline/processor.js';
 import type { Histogram, Manifest } from '../scoring/manifest.js';
+import { binOf, NO_BIN } from './histogram.js';
 import type { Metrics } from './metrics.js';
 
 /** Floor applied to both shares of a bin before the PSI formula (documented above). */
 export const PSI_EPSILON = 1e-4;
 
 /** Ring slot marker: the record did not count for this column (e.g. its features were defaults). */
-const NONE = 0xffff;
+const NONE = NO_BIN;
+
+/** Default drift window, in records. */
+export const DRIFT_WINDOW = 10_000;
 
 export interface DriftOptions {
   /** Records in the sliding window (default 10,000). */
   windowSize?: number;
-  /** Below this many counted records a PSI is reported as NaN (default min(1000, windowSize)). */
+  /** Below this many counted records a PSI is reported as NaN (default windowSize: a full window). */
   minRecords?: number;
+  /** Records ignored after a start or a model reload before the window starts filling (default 0). */
+  warmupRecords?: number;
 }
 
 /** A PSI snapshot: per feature (manifest order), the score, and the window's make-up. */
@@ -39,6 +48,8 @@ export interface DriftSnapshot {
   score: number;
   defaultedShare: number;
   records: number;
+  /** Warm-up done and window full: the PSIs mean something. */
+  warm: boolean;
 }
 
 /** Population stability index of observed counts against baseline proportions, ε-floored. */
@@ -51,41 +62,6 @@ export function psi(counts: ArrayLike<number>, total: number, baseline: ArrayLik
     sum += (a - e) * Math.log(a / e);
   }
   return sum;
-}
-
-/** Index of the bin holding x: [e_i, e_i+1), clamped to the first and last bins; NONE for NaN. */
-export function binOf(edges: Float64Array, x: number): number {
-  if (Number.isNaN(x)) return NONE;
-  // Largest i with edges[i] <= x (binary search), then clamp to 0 .. bins − 1.
-  let lo = 0;
-  let hi = edges.length - 1;
-  if (!(x >= edges[0]!)) return 0;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (edges[mid]! <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return Math.min(lo, edges.length - 2);
-}
-
-/**
- * Quantile histogram of a sample in the manifest's format (bins [e_i, e_i+1), duplicate quantiles of
- * discrete features merged), e.g. to give a test or a retrained model its baseline.
- */
-export function histogramOf(values: ArrayLike<number>, bins = 10): Histogram {
-  const sorted = Float64Array.from(values).sort();
-  const n = sorted.length;
-  const edges: number[] = [sorted[0]!];
-  for (let i = 1; i < bins; i++) {
-    const q = sorted[Math.min(n - 1, Math.floor((i * n) / bins))]!;
-    if (q > edges[edges.length - 1]!) edges.push(q);
-  }
-  const top = sorted[n - 1]!;
-  edges.push(top > edges[edges.length - 1]! ? top : edges[edges.length - 1]! + 1);
-  const e = Float64Array.from(edges);
-  const counts = new Array<number>(edges.length - 1).fill(0);
-  for (let i = 0; i < n; i++) counts[binOf(e, sorted[i]!)]!++;
-  return { edges, proportions: counts.map((c) => c / n) };
 }
 
 /** One column's baseline, compiled once per manifest. */
@@ -114,6 +90,9 @@ export class DriftMonitor implements BatchObserver {
   private pos = 0;
   private filled = 0;
   private defaultedCount = 0;
+  private readonly warmup: number;
+  /** Records still to skip before the window fills (counts down from warmupRecords). */
+  private toSkip = 0;
 
   constructor(
     private readonly currentManifest: () => Manifest,
@@ -122,7 +101,9 @@ export class DriftMonitor implements BatchObserver {
   ) {
     this.size = opts.windowSize ?? 10_000;
     if (!(Number.isInteger(this.size) && this.size > 0)) throw new RangeError('windowSize must be a positive integer');
-    this.minRecords = opts.minRecords ?? Math.min(1000, this.size);
+    this.minRecords = opts.minRecords ?? this.size;
+    this.warmup = opts.warmupRecords ?? 0;
+    if (!(Number.isInteger(this.warmup) && this.warmup >= 0)) throw new RangeError('warmupRecords must be ≥ 0');
     this.ring = new Uint16Array(this.size * this.cols).fill(NONE);
     this.defaulted = new Uint8Array(this.size);
     this.useManifest(currentManifest());
@@ -136,7 +117,12 @@ export class DriftMonitor implements BatchObserver {
     const cols = this.cols;
     const columns = this.columns;
     const ring = this.ring;
-    for (let r = 0; r < b.n; r++) {
+    let r = 0;
+    if (this.toSkip > 0) {
+      r = Math.min(b.n, this.toSkip);
+      this.toSkip -= r;
+    }
+    for (; r < b.n; r++) {
       const slot = this.pos * cols;
       if (this.filled === this.size) {
         for (let c = 0; c < cols; c++) {
@@ -182,12 +168,18 @@ export class DriftMonitor implements BatchObserver {
       score: this.columnPsi(N_FEATURES),
       defaultedShare: this.filled === 0 ? 0 : this.defaultedCount / this.filled,
       records: this.filled,
+      warm: this.warm,
     };
+  }
+
+  /** Warm-up done and the window full. */
+  get warm(): boolean {
+    return this.toSkip === 0 && this.filled === this.size;
   }
 
   private columnPsi(c: number): number {
     const col = this.columns[c]!;
-    return col.total < this.minRecords ? Number.NaN : psi(col.counts, col.total, col.baseline);
+    return this.toSkip > 0 || col.total < this.minRecords ? Number.NaN : psi(col.counts, col.total, col.baseline);
   }
 
   private publish(m: Metrics): void {
@@ -195,6 +187,7 @@ export class DriftMonitor implements BatchObserver {
     m.scorePsi.set(this.columnPsi(N_FEATURES));
     m.defaultedShare.set(this.filled === 0 ? 0 : this.defaultedCount / this.filled);
     m.driftWindowRecords.set(this.filled);
+    m.driftWarm.set(this.warm ? 1 : 0);
   }
 
   private useManifest(manifest: Manifest): void {
@@ -215,5 +208,6 @@ export class DriftMonitor implements BatchObserver {
     this.pos = 0;
     this.filled = 0;
     this.defaultedCount = 0;
+    this.toSkip = this.warmup;
   }
 }

@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 export interface ReadinessCheck {
   name: string;
   ready(): boolean;
+  /** Why it is not ready, shown in the JSON (optional). */
+  reason?(): string;
 }
 
 export interface HttpServerOptions {
@@ -12,11 +14,16 @@ export interface HttpServerOptions {
   port: number;
   registry: Registry;
   checks: readonly ReadinessCheck[];
+  /** /healthz answers 503 when one of these fails (e.g. a consumer dead or stalled); none = always 200. */
+  liveness?: readonly ReadinessCheck[];
   /** Extra routes (e.g. /dashboard), path → handler returning [content type, body]. */
   routes?: ReadonlyMap<string, () => Promise<[string, string]> | [string, string]>;
 }
 
-/** /metrics for Prometheus, /healthz (the process answers), /readyz (every dependency is ready). */
+/**
+ * /metrics for Prometheus, /healthz (the process answers and no liveness check fails: a supervisor
+ * restarts it on 503), /readyz (every dependency is ready).
+ */
 export class HttpServer {
   private readonly server: Server;
 
@@ -35,9 +42,15 @@ export class HttpServer {
         );
         return;
       }
-      if (path === '/healthz') return reply(200, 'text/plain', 'ok\n');
+      if (path === '/healthz') {
+        const live = opts.liveness ?? [];
+        if (live.length === 0) return reply(200, 'text/plain', 'ok\n');
+        const status = live.map(checkStatus);
+        const ok = status.every((s) => s.ready);
+        return reply(ok ? 200 : 503, 'application/json', `${JSON.stringify({ healthy: ok, checks: status })}\n`);
+      }
       if (path === '/readyz') {
-        const status = opts.checks.map((c) => ({ name: c.name, ready: safeReady(c) }));
+        const status = opts.checks.map(checkStatus);
         const ok = status.every((s) => s.ready);
         return reply(ok ? 200 : 503, 'application/json', `${JSON.stringify({ ready: ok, checks: status })}\n`);
       }
@@ -69,6 +82,18 @@ export class HttpServer {
       this.server.close(() => resolve());
     });
   }
+}
+
+function checkStatus(c: ReadinessCheck): { name: string; ready: boolean; reason?: string } {
+  const ready = safeReady(c);
+  if (ready || c.reason === undefined) return { name: c.name, ready };
+  let reason: string;
+  try {
+    reason = c.reason();
+  } catch (err) {
+    reason = (err as Error).message;
+  }
+  return { name: c.name, ready, reason };
 }
 
 function safeReady(c: ReadinessCheck): boolean {

@@ -2,6 +2,7 @@ import client from 'prom-client';
 import { ErrorCodes } from '../errors.js';
 import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 import type { Outcome } from '../types.js';
+import { DRIFT_WINDOW } from './drift.js';
 
 export const STAGES = ['decode', 'features', 'inference', 'policy', 'produce', 'commit'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -60,19 +61,19 @@ export class Metrics {
   readonly scorePsi: client.Gauge;
   readonly defaultedShare: client.Gauge;
   readonly driftWindowRecords: client.Gauge;
-  private readonly lagRecords: client.Gauge<'topic' | 'partition'>;
-  private readonly lagRecordsChildren = new Map<string, client.Gauge.Internal<string>>();
-  private readonly lagSeconds: client.Gauge<'topic' | 'partition'>;
   /** Failed feature-store Redis requests by cause (src/features/redis-errors.ts); the store's onRedisError. */
   readonly redisErrors: client.Counter<'cause'>;
   /** Partitions left out of the event-time watermark as idle; the store's onWatermarkIdle. */
   readonly watermarkIdlePartitions: client.Counter;
   /** Seconds a feature batch waited for the watermark (catch-up only); the store's onWatermarkWait (ms / 1000). */
   readonly watermarkWait: client.Histogram;
-  /** topic/partition → [topic, partition, event time (epoch ms) of the last processed record]. */
-  private readonly lastEventTime = new Map<string, [string, string, number]>();
+  /** 1 once the drift window is warm (warm-up done, window full): the PSIs mean something. */
+  readonly driftWarm: client.Gauge;
 
-  constructor(registry = new client.Registry(), opts: { defaultMetrics?: boolean } = {}) {
+  constructor(registry = new client.Registry(), opts: { defaultMetrics?: boolean; driftWindow?: number } = {}) {
+    const window = `the last ${(opts.driftWindow ?? DRIFT_WINDOW).toLocaleString('en-US')} scored records`;
+    const baseline =
+      "the champion manifest's baseline histogram (features: the model's training week; score: the delay week after it, unlabelled; manifest trained_on.baseline)";
     this.registry = registry;
     const registers = [registry];
     if (opts.defaultMetrics ?? true) client.collectDefaultMetrics({ register: registry, prefix: 'fraudscore_' });
@@ -179,27 +180,6 @@ export class Metrics {
       buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
       registers,
     });
-    this.lagRecords = new client.Gauge({
-      name: 'fraudscore_consumer_lag_records',
-      help: "Records behind the partition's high watermark, per assigned partition (updated once per fetched batch).",
-      labelNames: ['topic', 'partition'],
-      registers,
-    });
-    const lastEventTime = this.lastEventTime;
-    this.lagSeconds = new client.Gauge({
-      name: 'fraudscore_consumer_lag_seconds',
-      help:
-        'Age (wall clock now − event time) of the last processed record, per partition, computed at scrape. ' +
-        "Includes the card network's own delay; a replay shows its history's age.",
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        const now = Date.now();
-        for (const [topic, partition, t] of lastEventTime.values()) {
-          this.labels(topic, partition).set(Math.max(0, (now - t) / 1000));
-        }
-      },
-    });
     this.challengerLatency = new client.Histogram({
       name: 'fraudscore_challenger_inference_seconds',
       help: 'Time per micro-batch of the shadow (challenger) model.',
@@ -224,7 +204,7 @@ export class Metrics {
     });
     const psi = new client.Gauge({
       name: 'fraudscore_feature_psi',
-      help: "Population stability index of each model feature's sliding window against the model's training baseline.",
+      help: `Population stability index of each model feature over ${window} against ${baseline}; NaN until the window is warm.`,
       labelNames: ['feature'],
       registers,
     });
@@ -235,56 +215,26 @@ export class Metrics {
     for (const f of FEATURE_NAMES) this.featurePsi[f].set(Number.NaN);
     this.scorePsi = new client.Gauge({
       name: 'fraudscore_score_psi',
-      help: "Population stability index of the champion score's sliding window against the model's training baseline.",
+      help: `Population stability index of the champion score over ${window} against ${baseline}; NaN until the window is warm.`,
       registers,
     });
     this.scorePsi.set(Number.NaN);
     this.defaultedShare = new client.Gauge({
       name: 'fraudscore_defaulted_features_ratio',
-      help: 'Share of the drift window decided with default features (degraded by FRAUD_FEATURES_UNAVAILABLE).',
+      help: `Share of ${window} decided with default features (degraded by FRAUD_FEATURES_UNAVAILABLE).`,
       registers,
     });
     this.driftWindowRecords = new client.Gauge({
       name: 'fraudscore_drift_window_records',
-      help: 'Records in the drift sliding window.',
+      help: `Records in the drift window (${window}, after the warm-up records).`,
       registers,
     });
-  }
-
-  /** Consumer lag in records for one partition (from the fetch's high watermark). */
-  consumerLag(topic: string, partition: number, records: number): void {
-    const key = `${topic}/${partition}`;
-    let c = this.lagRecordsChildren.get(key);
-    if (c === undefined) {
-      c = this.lagRecords.labels(topic, String(partition));
-      this.lagRecordsChildren.set(key, c);
-    }
-    c.set(records);
-  }
-
-  /** Event time (epoch ms) of the last record processed in a partition; lag seconds derive from it. */
-  lastProcessed(topic: string, partition: number, eventTimeMs: number): void {
-    const key = `${topic}/${partition}`;
-    const e = this.lastEventTime.get(key);
-    if (e === undefined) this.lastEventTime.set(key, [topic, String(partition), eventTimeMs]);
-    else e[2] = eventTimeMs;
-  }
-
-  /**
-   * Drops the lag series of partitions no longer assigned (keys "topic/partition"), so that after a
-   * rebalance two scorers never both report a partition and sums over instances stay right.
-   */
-  retainPartitions(assigned: ReadonlySet<string>): void {
-    for (const key of this.lagRecordsChildren.keys()) {
-      if (assigned.has(key)) continue;
-      this.lagRecordsChildren.delete(key);
-      this.lagRecords.remove(...splitKey(key));
-    }
-    for (const [key, [topic, partition]] of this.lastEventTime) {
-      if (assigned.has(key)) continue;
-      this.lastEventTime.delete(key);
-      this.lagSeconds.remove(topic, partition);
-    }
+    this.driftWarm = new client.Gauge({
+      name: 'fraudscore_drift_warm',
+      help: 'Whether the drift window is warm (1): the warm-up records after start or model reload are past and the window is full. Drift alerts require it.',
+      registers,
+    });
+    this.driftWarm.set(0);
   }
 
   deadLetter(code: string): void {
@@ -324,9 +274,4 @@ export class Metrics {
     this.modelInfoByRole.set(role, [[name, version, format, role]]);
     this.modelInfo.labels(name, version, format, role).set(1);
   }
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.lastIndexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
 }

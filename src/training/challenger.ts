@@ -11,12 +11,13 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { aucRoc, averagePrecision, cardPrecisionAtK, thresholdAtFpr } from '../evaluation/metrics.js';
 import { dateDay, dayIndex, handbookSplit } from '../evaluation/protocol.js';
 import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../features/feature-names.js';
+import { baselineHistogram } from '../monitoring/histogram.js';
 import type { Manifest } from '../scoring/manifest.js';
 import { loadTfjs, type Tf } from '../scoring/tfjs-backend.js';
 import { saveLayersModel } from '../scoring/tfjs-scorer.js';
 import { parseRows, type TrainingRows } from '../simulate/backfill.js';
 import { rng } from '../simulate/random.js';
-import { decileHistogram } from './histogram.js';
+import { featureBaselines } from './baselines.js';
 
 export interface ChallengerOptions {
   rows: string;
@@ -220,10 +221,7 @@ export async function trainChallenger(opts: ChallengerOptions): Promise<Challeng
     if (d >= d0 + 7 && d < d0 + 14) delayIdx.push(i);
   }
   const delayScore = predict(tf, fitted.model, rows, delayIdx);
-  const features = {} as Record<FeatureName, ReturnType<typeof decileHistogram>>;
-  FEATURE_NAMES.forEach((name, f) => {
-    features[name] = decileHistogram(split.train.map((i) => rows.features[i * N_FEATURES + f]));
-  });
+  const features = featureBaselines(rows, split.train);
   // Importance: the share of first-layer weight magnitude on each standardised input.
   const w = (await fitted.model.layers[0].getWeights()[0].data()) as Float32Array;
   const units = o.hidden[0];
@@ -256,7 +254,7 @@ export async function trainChallenger(opts: ChallengerOptions): Promise<Challeng
     features: [...FEATURE_NAMES],
     thresholds: { review: round6(review), decline: round6(decline) },
     importance,
-    baseline: { features, score: decileHistogram(delayScore) },
+    baseline: { features, score: baselineHistogram(delayScore) },
     metrics: {
       auc_roc: round6(testMetrics.auc_roc),
       average_precision: round6(testMetrics.average_precision),

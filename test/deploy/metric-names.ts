@@ -1,8 +1,10 @@
 // The series names fraudscore exports, for checking that dashboards and rules only use real ones.
+import { ProgressMetrics } from '../../src/monitoring/consumer-progress.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
 
 export async function exportedSeriesNames(): Promise<Set<string>> {
   const metrics = new Metrics();
+  new ProgressMetrics(metrics.registry).consumer('transactions');
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);

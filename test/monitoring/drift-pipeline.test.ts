@@ -10,28 +10,14 @@
 // (Processor, in-memory feature store — identical to Redis — and the model), like a training
 // backfill would; the drifted run is then compared with that.
 
-import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { transactionEncoder } from '../../src/avro/encoders.js';
-import { TransactionDecoder } from '../../src/avro/transaction-decoder.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
-import { FEATURE_NAMES, N_FEATURES } from '../../src/features/feature-names.js';
-import { MemoryFeatureStore } from '../../src/features/memory-store.js';
+import { FEATURE_NAMES } from '../../src/features/feature-names.js';
 import { dropNamespace } from '../../src/features/namespace.js';
-import { histogramOf } from '../../src/monitoring/drift.js';
-import { Metrics } from '../../src/monitoring/metrics.js';
-import { Champion } from '../../src/pipeline/champion.js';
-import { type ObservedBatch, Processor } from '../../src/pipeline/processor.js';
-import type { SourceRecord } from '../../src/pipeline/source.js';
-import { RunStats } from '../../src/pipeline/stats.js';
-import { ruleScore } from '../../src/policy/rule-policy.js';
-import { ThresholdPolicy } from '../../src/policy/threshold-policy.js';
-import { MANIFEST_FILE } from '../../src/scoring/manifest.js';
-import { ModelRegistry } from '../../src/scoring/model-registry.js';
 import { type QuickStreamOptions, quickStream } from '../../src/simulate/quick-stream.js';
-import type { Transaction } from '../../src/types.js';
+import { sampleOf, withBaseline } from '../helpers/drift-baseline.js';
 import { createTestTopics, deleteTestTopics, produceTransactions, useStackClients } from '../helpers/kafka-io.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
 import { randomName } from '../helpers/stack.js';
@@ -44,71 +30,6 @@ const WINDOW = 4000;
 const UNDRIFTED = WARMUP + WINDOW;
 const DRIFTED = WINDOW;
 const AMOUNT_SCALE = 3;
-
-/** Every record of the stream from `skip` on, through the same Processor, features and model. */
-async function sampleOf(modelDir: string, txs: readonly Transaction[], skip: number): Promise<Float64Array[]> {
-  const maxBatch = 256;
-  const registry = await ModelRegistry.open(modelDir, { maxBatch });
-  const metrics = new Metrics(undefined, { defaultMetrics: false });
-  const champion = new Champion(registry, (m) => new ThresholdPolicy(m), ruleScore, metrics, {
-    budgetMs: 1,
-    deadlineMs: 5000, // no fallback scores in a baseline, however loaded the machine
-    maxBatch,
-  });
-  const columns = Array.from({ length: N_FEATURES + 1 }, () => new Float64Array(txs.length - skip));
-  let seen = 0;
-  let kept = 0;
-  const collect = {
-    observeBatch(b: ObservedBatch): void {
-      for (let r = 0; r < b.n; r++, seen++) {
-        if (seen < skip || b.cause !== null) continue;
-        for (let c = 0; c < N_FEATURES; c++) columns[c]![kept] = b.features[r * N_FEATURES + c]!;
-        columns[N_FEATURES]![kept] = b.scores[r]!;
-        kept++;
-      }
-    },
-  };
-  const sink = { write: async () => {}, close: async () => {} };
-  const processor = new Processor(
-    new TransactionDecoder(),
-    new MemoryFeatureStore(),
-    champion,
-    sink,
-    metrics,
-    new RunStats(),
-    { maxBatch, maxWaitMs: 1 },
-    undefined,
-    [collect],
-  );
-  const enc = transactionEncoder();
-  for (let i = 0; i < txs.length; i += 512) {
-    const records: SourceRecord[] = txs.slice(i, i + 512).map((tx, j) => ({
-      key: null,
-      value: enc.encode(tx),
-      topic: 'baseline',
-      partition: 0,
-      offset: String(i + j),
-      arrivedAt: performance.now(),
-    }));
-    await processor.handle(records);
-  }
-  await processor.close();
-  await registry.close();
-  return columns.map((c) => c.subarray(0, kept));
-}
-
-/** A copy of the model dir whose manifest baseline is the given sample's histograms. */
-async function withBaseline(modelDir: string, sample: Float64Array[], into: string): Promise<void> {
-  await cp(modelDir, into, { recursive: true });
-  const file = path.join(into, MANIFEST_FILE);
-  const manifest = JSON.parse(await readFile(file, 'utf8'));
-  manifest.baseline = {
-    features: Object.fromEntries(FEATURE_NAMES.map((f, c) => [f, histogramOf(sample[c]!)])),
-    score: histogramOf(sample[N_FEATURES]!),
-  };
-  manifest.trained_on = { ...manifest.trained_on, baseline: 'drift-pipeline test: undrifted quick stream, seed 101' };
-  await writeFile(file, JSON.stringify(manifest));
-}
 
 function gauge(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -144,7 +65,18 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     const app = await Pipeline.start(
       parseRunConfig(
         [
-          ...['--model', tmp.dir, '--drift-window', String(WINDOW), '--http-port', '0', '--progress', 'off'],
+          ...[
+            '--model',
+            tmp.dir,
+            '--drift-window',
+            String(WINDOW),
+            '--drift-warmup',
+            String(WARMUP),
+            '--http-port',
+            '0',
+            '--progress',
+            'off',
+          ],
           ...['--redis-prefix', prefix, '--session-timeout-ms', '6000', '--inference-deadline-ms', '1000'],
         ],
         // This test reads /metrics, so HTTP stays on (the test default is off).
@@ -215,11 +147,16 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     expect(b.amount).toBeGreaterThan(0.25);
     expect(b.score).toBeGreaterThan(0.25);
 
-    // Lag: every assigned partition reported, caught up at the end; event-time age per partition.
-    const lagLines = drifted.split('\n').filter((l) => l.startsWith('fraudscore_consumer_lag_records{'));
-    expect(lagLines).toHaveLength(3);
-    for (const l of lagLines) expect(Number(l.split(' ').at(-1))).toBe(0);
-    expect(drifted.split('\n').filter((l) => l.startsWith('fraudscore_consumer_lag_seconds{'))).toHaveLength(3);
+    // Lag: every assigned partition reported, caught up at the end, 0 s behind the head.
+    const tx = 'consumer="transactions"';
+    for (const series of ['fraudscore_consumer_lag_records{', 'fraudscore_consumer_lag_seconds{']) {
+      const lines = drifted.split('\n').filter((l) => l.startsWith(series) && l.includes(tx));
+      expect(lines, series).toHaveLength(3);
+      for (const l of lines) expect(Number(l.split(' ').at(-1)), l).toBe(0);
+    }
+    expect(gauge(drifted, `fraudscore_consumer_up{${tx}}`)).toBe(1);
+    expect(gauge(drifted, `fraudscore_consumer_stalled{${tx}}`)).toBe(0);
+    expect(gauge(drifted, 'fraudscore_drift_warm')).toBe(1);
     expect(gauge(drifted, 'fraudscore_stage_duration_seconds_count{stage="commit"}')).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
-import { binOf, DriftMonitor, histogramOf, PSI_EPSILON, psi } from '../../src/monitoring/drift.js';
+import { DriftMonitor, PSI_EPSILON, psi } from '../../src/monitoring/drift.js';
+import { baselineHistogram, binOf } from '../../src/monitoring/histogram.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
 import type { ObservedBatch } from '../../src/pipeline/processor.js';
 import type { Histogram, Manifest } from '../../src/scoring/manifest.js';
@@ -55,7 +56,7 @@ function feed(mon: DriftMonitor, count: number, draw: () => number, cause: strin
 /** Standard normal baseline with 10 quantile bins, from a large seeded sample. */
 function normalBaseline(): Histogram {
   const rand = rng(1);
-  return histogramOf(Float64Array.from({ length: 200_000 }, () => normal(rand)));
+  return baselineHistogram(Float64Array.from({ length: 200_000 }, () => normal(rand)));
 }
 
 describe('psi()', () => {
@@ -127,6 +128,33 @@ describe('DriftMonitor', () => {
     expect(Number.isFinite(mon.snapshot().score)).toBe(true);
   });
 
+  it('warm-up: PSI NaN and drift_warm 0 until the warm-up records are past and the window is full', async () => {
+    const metrics = new Metrics(undefined, { defaultMetrics: false });
+    const mon = new DriftMonitor(constant(manifestWith(base)), metrics, { windowSize: 2000, warmupRecords: 3000 });
+    const rand = rng(8);
+    // A cold start: the first records are far off the baseline (an empty feature store)...
+    feed(mon, 3000, () => 5 + normal(rand));
+    expect(mon.snapshot().score).toBeNaN();
+    expect(mon.snapshot().records).toBe(0);
+    feed(mon, 1500, () => normal(rand));
+    expect(mon.snapshot().warm).toBe(false);
+    expect(await metrics.registry.metrics()).toMatch(/^fraudscore_drift_warm 0$/m);
+    // ...and never reach the window: once warm, the PSI is the clean stream's.
+    feed(mon, 500, () => normal(rand));
+    expect(mon.snapshot().warm).toBe(true);
+    expect(mon.snapshot().score).toBeLessThan(0.02);
+    expect(await metrics.registry.metrics()).toMatch(/^fraudscore_drift_warm 1$/m);
+  });
+
+  it('help texts say what the baseline is and how long the window is', async () => {
+    const metrics = new Metrics(undefined, { defaultMetrics: false, driftWindow: 25_000 });
+    const text = await metrics.registry.metrics();
+    const help = text.split('\n').find((l) => l.startsWith('# HELP fraudscore_feature_psi '))!;
+    expect(help).toContain('the last 25,000 scored records');
+    expect(help).toContain('training week');
+    expect(text.split('\n').find((l) => l.startsWith('# HELP fraudscore_score_psi '))).toContain('delay week');
+  });
+
   it('publishes gauges; NaN until the window holds minRecords; defaulted rows counted apart', async () => {
     const metrics = new Metrics(undefined, { defaultMetrics: false });
     const mon = new DriftMonitor(constant(manifestWith(base)), metrics, { windowSize: 4000, minRecords: 1000 });
@@ -154,7 +182,7 @@ describe('DriftMonitor', () => {
     expect(mon.snapshot().score).toBeGreaterThan(0.25);
     // The new model was trained on the shifted population.
     const r2 = rng(7);
-    manifest = manifestWith(histogramOf(Float64Array.from({ length: 100_000 }, () => 2 + normal(r2))), '2');
+    manifest = manifestWith(baselineHistogram(Float64Array.from({ length: 100_000 }, () => 2 + normal(r2))), '2');
     feed(mon, 3000, () => 2 + normal(rand));
     const s = mon.snapshot();
     expect(s.records).toBe(3000);

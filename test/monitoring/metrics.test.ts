@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChallengerAgreement, EventTimeLag } from '../../src/monitoring/batch-observers.js';
+import { ChallengerAgreement } from '../../src/monitoring/batch-observers.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
 import type { ObservedBatch } from '../../src/pipeline/processor.js';
 import type { SourceRecord } from '../../src/pipeline/source.js';
@@ -56,25 +56,6 @@ describe('Metrics', () => {
     const text = await m.registry.metrics();
     expect(text).toContain('fraudscore_model_info{name="b",version="2",format="onnx",role="champion"} 1');
     expect(text).not.toContain('name="a"');
-  });
-
-  it('consumer lag: records per partition, seconds from event time at scrape, dropped on revocation', async () => {
-    const m = metricsNoDefaults();
-    m.consumerLag('tx', 0, 120);
-    m.consumerLag('tx', 1, 0);
-    new EventTimeLag(m).observeBatch(
-      batch([0, 1, 0, 1], [1000, 2000, Date.now() - 30_000, Date.now() - 5_000], [0, 0, 0, 0], null),
-    );
-    let text = await m.registry.metrics();
-    expect(value(text, 'fraudscore_consumer_lag_records{topic="tx",partition="0"}')).toBe(120);
-    expect(value(text, 'fraudscore_consumer_lag_records{topic="tx",partition="1"}')).toBe(0);
-    // The last record of each partition in the batch sets its age.
-    expect(value(text, 'fraudscore_consumer_lag_seconds{topic="tx",partition="0"}')).toBeCloseTo(30, 0);
-    expect(value(text, 'fraudscore_consumer_lag_seconds{topic="tx",partition="1"}')).toBeCloseTo(5, 0);
-    m.retainPartitions(new Set(['tx/1']));
-    text = await m.registry.metrics();
-    expect(text).not.toContain('partition="0"');
-    expect(text).toContain('fraudscore_consumer_lag_records{topic="tx",partition="1"}');
   });
 
   it('challenger agreement: same outcome bucket under the champion thresholds', async () => {

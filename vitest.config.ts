@@ -14,6 +14,13 @@ export const SERVICE_TESTS = [
   'test/features/redis-store.test.ts',
   'test/monitoring/drift-pipeline.test.ts',
   'test/simulate/backfill-parity.test.ts',
+  'test/features/drain-parity.test.ts',
+  'test/features/redis-cluster.test.ts',
+  'test/features/redis-config.test.ts',
+  'test/kafka/compression.test.ts',
+  'test/monitoring/consumer-stall.test.ts',
+  'test/deploy/prometheus-live.test.ts',
+  'test/deploy/stack.test.ts',
 ];
 
 export default defineConfig({

@@ -296,8 +296,16 @@ export function standing(r: EvaluationReport): string[] {
 
 function seconds(r: EvaluationReport): string {
   const steps = Object.keys(r.draws[0]?.seconds ?? {});
-  const avg = steps.map((k) => `${k} ${mean(r.draws.map((d) => d.seconds[k] ?? 0)).toFixed(0)} s`);
-  return `${(r.run.seconds / 60).toFixed(1)} min for ${r.draws.length} draws (mean per draw: ${avg.join(', ')})`;
+  // A step reused from an earlier run (--reuse) took no time in this one: average over the draws that ran it.
+  const avg = steps.map((k) => {
+    const ran = r.draws.filter((d) => !d.reused.includes(k)).map((d) => d.seconds[k] ?? 0);
+    return `${k} ${ran.length > 0 ? mean(ran).toFixed(0) : '–'} s`;
+  });
+  const reused = r.draws.filter((d) => d.reused.length > 0).map((d) => `seed ${d.seed}: ${d.reused.join(', ')}`);
+  return (
+    `${(r.run.seconds / 60).toFixed(1)} min for ${r.draws.length} draws (mean per draw: ${avg.join(', ')}` +
+    `${reused.length > 0 ? `; reused from an interrupted run: ${reused.join('; ')}` : ''})`
+  );
 }
 
 export function renderMarkdown(r: EvaluationReport): string {

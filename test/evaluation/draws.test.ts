@@ -66,7 +66,7 @@ const resample = (d: DrawResult) =>
         METRICS.map((x) => [x, Float64Array.from([-0.01, 0, 0.01], (e) => d.difference[b][x].value + e)]),
       ) as Record<MetricName, Float64Array>,
     ]),
-  ) as Parameters<typeof summarize>[1][number];
+  ) as unknown as Parameters<typeof summarize>[1][number];
 
 describe('summarize', () => {
   it('counts the draws ahead and the intervals above and below 0, and checks the target', () => {

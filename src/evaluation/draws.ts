@@ -174,7 +174,11 @@ const METRIC_LABELS: Record<MetricName, string> = {
 };
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
-const signed = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}` : '–');
+const signed = (x: number) => {
+  if (!Number.isFinite(x)) return '–';
+  const a = Math.abs(x).toFixed(3);
+  return a === '0.000' ? '±0.000' : `${x > 0 ? '+' : '−'}${a}`;
+};
 const interval = (i: { low: number; high: number }) => `[${signed(i.low)}, ${signed(i.high)}]`;
 const int = (x: number) => x.toLocaleString('en-US');
 

@@ -59,7 +59,7 @@ describe('evaluate', () => {
     } finally {
       console.log = log;
     }
-    const report = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8'));
+    const report = JSON.parse(await readFile(path.join(out, 'test-week.json'), 'utf8'));
     expect(report.protocol.test_days).toEqual(['2018-08-08', '2018-08-14']);
     for (const role of ['champion', 'challenger']) {
       for (const k of [
@@ -75,8 +75,8 @@ describe('evaluate', () => {
       }
     }
     expect(report.champion.auc_roc).toBeGreaterThan(0.6);
-    expect(report.baselines.random_forest.average_precision).toBe(0.658);
-    const md = await readFile(path.join(out, 'evaluation.md'), 'utf8');
+    expect(report.handbook_published_own_draw.random_forest.average_precision).toBe(0.658);
+    const md = await readFile(path.join(out, 'test-week.md'), 'utf8');
     expect(md).toContain('handbook xgboost');
     const svg = await readFile(path.join(out, 'pr-curve.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

@@ -36,7 +36,22 @@ describe.skipIf(!existsSync(CHROMIUM))('/dashboard in Chromium', () => {
     // at the end, well before the generated event times (60 s apart from 2026-01-01) reach the future.
     app = await Pipeline.start(
       parseRunConfig(
-        ['--count', '1000000', '--rate', '20000', '--http-port', '0', '--progress', 'off', '--drift-window', '5000'],
+        [
+          ...[
+            '--count',
+            '1000000',
+            '--rate',
+            '20000',
+            '--http-port',
+            '0',
+            '--progress',
+            'off',
+            '--drift-window',
+            '5000',
+          ],
+          // A loaded machine must not turn batches into fallback scores: the score's PSI counts model scores only.
+          ...['--inference-deadline-ms', '1000'],
+        ],
         {},
       ),
     );

@@ -16,6 +16,9 @@ export interface RunConfig {
   groupId: string;
   clientId: string;
   delivery: Delivery;
+  kafkaClient: 'confluent' | 'kafkajs';
+  connectTimeoutMs: number;
+  stallTimeoutMs: number;
   sessionTimeoutMs: number;
   partitionsConcurrently: number;
   wireFormat: 'auto' | 'confluent' | 'plain';

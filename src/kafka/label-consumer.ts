@@ -6,7 +6,7 @@ import type { FeatureStore } from '../features/feature-store.js';
 import { logger } from '../log/logger.js';
 import type { Metrics } from '../monitoring/metrics.js';
 import type { Label } from '../types.js';
-import { deadLetterMessage } from './kafka-sink.js';
+import { deadLetterMessage } from './dead-letter.js';
 
 const log = logger('labels');
 

@@ -48,9 +48,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     // Whatever a failed start or a fatal fault left open (a Redis socket, a client's reconnect timer)
     // must not keep the process alive: the process never idles after its work ended.
     setTimeout(() => {
-      log.warn('handles still open after the run ended; exiting anyway');
+      log.debug('handles still open after the run ended; exiting anyway');
       process.exit(process.exitCode ?? 1);
-    }, 3000).unref();
+    }, 1000).unref();
   }
 }
 
@@ -128,8 +128,16 @@ export class Pipeline {
       sink = new MemorySink(cfg.decisionsOut);
     } else {
       const kafka = kafkaClient(cfg.brokers!, cfg.clientId);
-      const { dlqMaxBytes } = await checkKafka(kafka, cfg);
-      const io = await openKafkaIo(cfg, kafka, metrics, dlqMaxBytes);
+      let io: KafkaIo;
+      try {
+        const { dlqMaxBytes } = await checkKafka(kafka, cfg);
+        io = await openKafkaIo(cfg, kafka, metrics, dlqMaxBytes);
+      } catch (err) {
+        // Nothing opened so far may keep the process alive after this start-up failure.
+        registry.stopWatching();
+        await Promise.allSettled([store.close(), registry.close()]);
+        throw err;
+      }
       source = io.source;
       sink = io.sink;
       // Assigned partitions, and progress while records wait (a member cut off from the broker keeps

@@ -91,11 +91,11 @@ export class ConfluentSink implements Sink {
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
       this.owner.written?.(batch.positions);
     } catch (err) {
-      if ((err as CkError).fatal) throw fatal(err);
+      if (isFatal(err)) throw fatal(err);
       try {
         await tx.abort();
       } catch (abortErr) {
-        if ((abortErr as CkError).fatal) throw fatal(abortErr);
+        if (isFatal(abortErr)) throw fatal(abortErr);
         log.warn('transaction abort failed (the broker aborts it on timeout)', { err: abortErr });
       }
       throw err;
@@ -128,10 +128,22 @@ export class ConfluentSink implements Sink {
 }
 
 /** A producer error librdkafka cannot recover from (e.g. fenced by a newer instance): the process must exit. */
-export class FatalKafkaError extends Error {
+export class FatalKafkaError extends FraudError {
   readonly fatal = true;
+  constructor(message: string, options: { cause: unknown }) {
+    super(ErrorCodes.KAFKA_FATAL, message, options);
+  }
+}
+
+const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)
+const ERR_PRODUCER_FENCED = 90;
+
+/** librdkafka cannot go on with this producer: fenced, or a fatal idempotence/transaction error. */
+function isFatal(err: unknown): boolean {
+  const e = err as CkError;
+  return e?.fatal === true || e?.code === ERR_FENCED || e?.code === ERR_PRODUCER_FENCED;
 }
 
 function fatal(err: unknown): FatalKafkaError {
-  return new FatalKafkaError(`producer failed fatally: ${(err as Error).message}`, { cause: err });
+  return new FatalKafkaError(`the Kafka producer cannot continue: ${(err as Error).message}`, { cause: err });
 }

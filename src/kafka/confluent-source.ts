@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
@@ -261,9 +262,14 @@ export class ConfluentSource implements Source {
       return;
     }
     this.lastTick = now;
-    if (this.inFlight > 0 && now - this.lastProgress > this.opts.stallTimeoutMs) {
-      const err = new Error(
-        `no record written for ${Math.round((now - this.lastProgress) / 1000)} s while ${this.inFlight} wait`,
+    // Records in hand and none written. (Lag on the broker is no such sign: transaction markers and
+    // aborted records keep the high watermark above the last readable record.)
+    const waiting = this.inFlight;
+    const since = this.lastProgress;
+    if (waiting > 0 && now - since > this.opts.stallTimeoutMs) {
+      const err = new FraudError(
+        ErrorCodes.CONSUMER_STALLED,
+        `no record written for ${Math.round((now - since) / 1000)} s while ${waiting} wait (--stall-timeout-ms ${this.opts.stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
       );
       log.error('the consumer made no progress; exiting so that a supervisor restarts the scorer', {
         err,

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, Kafka } from 'kafkajs';
+import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
@@ -43,7 +44,8 @@ export class KafkaSource implements Source {
   /** resolveOffset of each partition's batch in flight (kafkajs' local consumed position). */
   private readonly resolvers = new Map<string, (offset: string) => void>();
   private stopping = false;
-  private ended: (() => void) | undefined;
+  private ended: ((err?: unknown) => void) | undefined;
+  private failure: FraudError | undefined;
   private lastHeartbeat = 0;
 
   constructor(
@@ -80,7 +82,20 @@ export class KafkaSource implements Source {
       this.lastHeartbeat = Date.now();
     });
     this.consumer.on(ev.CRASH, (e) => {
-      log.error('consumer crashed; kafkajs restarts it', { err: e.payload.error, restart: e.payload.restart });
+      if (e.payload.restart) {
+        log.warn('consumer crashed; kafkajs restarts it', { err: e.payload.error });
+        return;
+      }
+      // kafkajs gave up on this consumer: alive and idle would be a zombie, so the process exits non-zero.
+      log.error('consumer crashed and kafkajs will not restart it; exiting for a supervisor to restart the scorer', {
+        err: e.payload.error,
+      });
+      this.failure = new FraudError(
+        ErrorCodes.KAFKA_FATAL,
+        `the kafkajs consumer crashed and was not restarted: ${e.payload.error?.message}`,
+        { cause: e.payload.error },
+      );
+      void this.stop();
     });
   }
 
@@ -98,8 +113,8 @@ export class KafkaSource implements Source {
   async run(handler: RecordHandler): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
-    const done = new Promise<void>((resolve) => {
-      this.ended = resolve;
+    const done = new Promise<void>((resolve, reject) => {
+      this.ended = (err) => (err === undefined ? resolve() : reject(err));
     });
     await this.consumer.run({
       autoCommit: false,
@@ -178,7 +193,7 @@ export class KafkaSource implements Source {
     try {
       await this.consumer.disconnect();
     } finally {
-      this.ended?.();
+      this.ended?.(this.failure);
     }
   }
 

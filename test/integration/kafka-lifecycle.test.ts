@@ -2,7 +2,6 @@
 // start-up failures end the process with one line, SIGTERM ends it with 0 within 10 s.
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { transactionEncoder } from '../../src/avro/encoders.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { dropNamespace } from '../../src/features/namespace.js';

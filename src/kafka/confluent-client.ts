@@ -11,6 +11,7 @@ export interface CkMessage {
   key: Buffer | null;
   value: Buffer | null;
   offset: string;
+  timestamp: string;
 }
 
 export interface CkBatch {

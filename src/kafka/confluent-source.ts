@@ -108,6 +108,7 @@ export class ConfluentSource implements Source {
         partition: batch.partition,
         offset: m.offset,
         arrivedAt,
+        timestamp: Number(m.timestamp),
       };
     }
     const last = batch.lastOffset();

@@ -140,6 +140,7 @@ export class KafkaSource implements Source {
             partition: batch.partition,
             offset: m.offset,
             arrivedAt,
+            timestamp: Number(m.timestamp),
           };
         }
         // Lag from this fetch's high watermark, once per batch: while the batch is in flight all of it

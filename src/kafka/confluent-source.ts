@@ -20,7 +20,7 @@ export interface ConfluentSourceOptions extends KafkaSourceOptions {
 /**
  * Transactions from a consumer group through librdkafka, which fetches in its own threads. Fetching
  * never waits for a write: each fetched batch is handed to the processor and the next one is taken at
- * once; back-pressure pauses every partition above `maxInFlight` records not yet written. Offsets are
+ * once; above `maxInFlight` records not yet written, the fetch loop waits (back-pressure). Offsets are
  * committed (or sent in the transaction) only for written records; when a write fails, every
  * partition is paused, what was in flight is dropped, and each partition is sought back to just after
  * its last written record.
@@ -32,11 +32,12 @@ export class ConfluentSource implements Source {
   private readonly writtenUpTo = new Map<string, string>();
   private inFlight = 0;
   private submissions = 0;
-  private bpPaused = false;
   private rewinding = false;
   private stopping = false;
   private lastProgress = Date.now();
   private idleWaiters: (() => void)[] = [];
+  private lowWaiters: (() => void)[] = [];
+  private lowMark = 0;
   private finish: ((err?: unknown) => void) | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   /** Wall time of the last event-loop tick: a stopped process (SIGSTOP, VM pause) is seen on resume. */
@@ -129,24 +130,24 @@ export class ConfluentSource implements Source {
         this.failed(err);
       },
     );
-    this.throttle();
+    // Back-pressure: this worker (one of partitionsConcurrently) takes no more batches until the
+    // records in hand fall below half the bound; librdkafka's prefetch queue is bounded too. (The
+    // compat layer's pause()/resume() can leave a partition paused for good when every worker idles.)
+    if (this.inFlight > this.opts.maxInFlight) await this.below(this.opts.maxInFlight / 2);
   }
 
   private settled(n: number): void {
     this.inFlight -= n;
     if (--this.submissions === 0) for (const w of this.idleWaiters.splice(0)) w();
-    this.throttle();
+    if (this.lowWaiters.length > 0 && (this.inFlight < this.lowMark || this.stopping || this.rewinding)) {
+      for (const w of this.lowWaiters.splice(0)) w();
+    }
   }
 
-  private throttle(): void {
-    if (this.rewinding || this.stopping) return;
-    if (!this.bpPaused && this.inFlight > this.opts.maxInFlight) {
-      this.bpPaused = true;
-      this.pauseAll();
-    } else if (this.bpPaused && this.inFlight < this.opts.maxInFlight / 2) {
-      this.bpPaused = false;
-      this.resumeAll();
-    }
+  /** Resolves once fewer than `mark` records are in hand (or the source stops or rewinds). */
+  private below(mark: number): Promise<void> {
+    this.lowMark = mark;
+    return new Promise((r) => this.lowWaiters.push(r));
   }
 
   /** A write failed: drop what is in flight, seek every partition back to its last written record. */
@@ -157,8 +158,10 @@ export class ConfluentSource implements Source {
       return;
     }
     if (this.rewinding || this.stopping) return;
+    // Batches fetched meanwhile are handed back unresolved (the compat layer seeks to their start);
+    // the seeks below, queued after those, put each partition back after its last written record.
     this.rewinding = true;
-    this.pauseAll();
+    for (const w of this.lowWaiters.splice(0)) w();
     log.warn('a micro-batch was not written; retrying from the last written record of each partition', {
       err,
       inFlight: this.inFlight,
@@ -176,8 +179,6 @@ export class ConfluentSource implements Source {
         }
       }
       this.rewinding = false;
-      this.bpPaused = false;
-      if (!this.stopping) this.resumeAll();
     })();
   }
 
@@ -209,8 +210,6 @@ export class ConfluentSource implements Source {
       for (const tp of tps) this.assigned.add(`${tp.topic}/${tp.partition}`);
       this.opts.lag?.retainPartitions(this.assigned);
       log.info('partitions assigned', { assigned: [...this.assigned] });
-      // A pause set before the rebalance does not carry over to newly assigned partitions.
-      if (this.bpPaused || this.rewinding) setImmediate(() => this.pauseAll());
       return;
     }
     if (err.code !== REVOKE) return;
@@ -228,23 +227,6 @@ export class ConfluentSource implements Source {
     }
     this.opts.lag?.retainPartitions(this.assigned);
     log.info('partitions revoked', { revoked: tps.map((tp) => `${tp.topic}/${tp.partition}`) });
-  }
-
-  private pauseAll(): void {
-    if (this.assigned.size === 0) return;
-    try {
-      this.consumer.pause([{ topic: this.opts.topic }]);
-    } catch (err) {
-      log.debug('pause failed', { err });
-    }
-  }
-
-  private resumeAll(): void {
-    try {
-      this.consumer.resume([{ topic: this.opts.topic }]);
-    } catch (err) {
-      log.debug('resume failed', { err });
-    }
   }
 
   /** The event loop did not run for a while: this process was stopped and may be a zombie now. */
@@ -285,7 +267,7 @@ export class ConfluentSource implements Source {
     if (this.stopping) return;
     this.stopping = true;
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
-    this.pauseAll();
+    for (const w of this.lowWaiters.splice(0)) w();
     try {
       if (this.submissions > 0) {
         await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 5000))]);

@@ -27,20 +27,23 @@ export interface ConsumerOwner extends OffsetOwner {
  * at-least-once: idempotent produce with acks=all, then the source commits.
  */
 export class ConfluentSink implements Sink {
-  private readonly producer: CkProducer;
+  private producer: CkProducer;
+  private readonly producerConfig: Record<string, unknown>;
   private readonly encoder: Encoder<Decision>;
   private readonly dlqMaxBytes: number;
   private connected = false;
+  /** An abort failed (e.g. the broker was down): the client still believes a transaction is open. */
+  private broken = false;
 
   constructor(
-    kafka: CkKafka,
+    private readonly kafka: CkKafka,
     private readonly opts: ConfluentSinkOptions,
     private readonly owner: ConsumerOwner,
   ) {
     const exactlyOnce = opts.delivery === 'exactly-once';
     // librdkafka refuses a record above its own message.max.bytes before the broker sees it.
     this.dlqMaxBytes = Math.min(opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_BYTES);
-    this.producer = kafka.producer({
+    this.producerConfig = {
       'enable.idempotence': true,
       acks: -1,
       // Each write is awaited before the next: lingering would only add latency.
@@ -53,7 +56,8 @@ export class ConfluentSink implements Sink {
             'socket.timeout.ms': Math.min(60_000, opts.transactionTimeoutMs),
           }
         : {}),
-    });
+    };
+    this.producer = kafka.producer(this.producerConfig);
     this.encoder = decisionEncoder(opts.decisionSchemaId);
   }
 
@@ -72,6 +76,7 @@ export class ConfluentSink implements Sink {
       this.owner.written?.(batch.positions);
       return;
     }
+    if (this.broken) await this.reset();
     const tx = await this.producer.transaction();
     try {
       if (topicMessages.length > 0) await tx.sendBatch({ topicMessages });
@@ -96,10 +101,25 @@ export class ConfluentSink implements Sink {
         await tx.abort();
       } catch (abortErr) {
         if (isFatal(abortErr)) throw fatal(abortErr);
-        log.warn('transaction abort failed (the broker aborts it on timeout)', { err: abortErr });
+        // The broker aborts it on timeout; this producer is replaced before the next transaction.
+        this.broken = true;
+        log.warn('transaction abort failed; the producer is replaced before the next batch', { err: abortErr });
       }
       throw err;
     }
+  }
+
+  /**
+   * A new producer with the same transactional id: its initTransactions aborts whatever the old one
+   * left open. Throws while the broker is unreachable; the batch is then retried later.
+   */
+  private async reset(): Promise<void> {
+    const old = this.producer;
+    await Promise.race([old.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    this.producer = this.kafka.producer(this.producerConfig);
+    await this.producer.connect();
+    this.broken = false;
+    log.info('transactional producer replaced');
   }
 
   private messages(batch: OutputBatch): { topic: string; messages: CkMessageOut[] }[] {

@@ -35,6 +35,8 @@ export class ConfluentSource implements Source {
   private rewinding = false;
   private stopping = false;
   private lastProgress = Date.now();
+  private failedSinceWrite = false;
+  private retryDelayMs = 0;
   private idleWaiters: (() => void)[] = [];
   private lowWaiters: (() => void)[] = [];
   private lowMark = 0;
@@ -120,7 +122,9 @@ export class ConfluentSource implements Source {
     );
     // The fetch position moves on now; the commit follows the writes (written()).
     resolveOffset(last);
-    if (this.inFlight === 0) this.lastProgress = Date.now();
+    // A stall is measured from the last write, or from when work arrived after an idle spell; retries
+    // after a failed write do not restart the clock.
+    if (this.inFlight === 0 && !this.failedSinceWrite) this.lastProgress = Date.now();
     this.inFlight += n;
     this.submissions++;
     handler(records).then(
@@ -157,17 +161,23 @@ export class ConfluentSource implements Source {
       void this.stop(err);
       return;
     }
+    this.failedSinceWrite = true;
     if (this.rewinding || this.stopping) return;
     // Batches fetched meanwhile are handed back unresolved (the compat layer seeks to their start);
     // the seeks below, queued after those, put each partition back after its last written record.
     this.rewinding = true;
     for (const w of this.lowWaiters.splice(0)) w();
+    // Back off while writes keep failing (a broker down): 100 ms doubling to 5 s, reset by a write.
+    this.retryDelayMs = Math.min(5000, this.retryDelayMs === 0 ? 100 : this.retryDelayMs * 2);
+    const delay = this.retryDelayMs;
     log.warn('a micro-batch was not written; retrying from the last written record of each partition', {
       err,
       inFlight: this.inFlight,
+      retryInMs: this.retryDelayMs,
     });
     void (async () => {
       await this.idle();
+      await new Promise((r) => setTimeout(r, delay));
       for (const key of this.assigned) {
         const offset = this.writtenUpTo.get(key);
         if (offset === undefined) continue;
@@ -191,6 +201,8 @@ export class ConfluentSource implements Source {
   /** Called by the sink once positions are durable. */
   written(positions: readonly Position[]): void {
     this.lastProgress = Date.now();
+    this.failedSinceWrite = false;
+    this.retryDelayMs = 0;
     for (const p of positions) {
       const key = `${p.topic}/${p.partition}`;
       if (this.assigned.has(key)) this.writtenUpTo.set(key, p.offset);

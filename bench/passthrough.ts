@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const [brokers, inTopic, outTopic, groupId] = process.argv.slice(2);
+const CHUNK = 2000;
 const kafka = new Kafka({ clientId: 'passthrough', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
 const producer = kafka.producer({ idempotent: true });
@@ -17,11 +18,14 @@ await consumer.run({
   partitionsConsumedConcurrently: 4,
   eachBatch: async ({ batch }) => {
     if (batch.messages.length === 0) return;
-    await producer.send({
-      topic: outTopic,
-      acks: -1,
-      messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
-    });
+    // Chunked: a whole fetch (≈18k records of a backlog) as one request exceeds the broker's limit.
+    for (let i = 0; i < batch.messages.length; i += CHUNK) {
+      await producer.send({
+        topic: outTopic,
+        acks: -1,
+        messages: batch.messages.slice(i, i + CHUNK).map((m) => ({ key: m.key, value: m.value })),
+      });
+    }
     await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },
     ]);

@@ -20,6 +20,7 @@ import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
 import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
+import { readerRoundTrip, startReader } from './reader.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -50,7 +51,26 @@ interface E2E {
   half_load_in_scorer_p50_ms: number;
   half_load_in_scorer_p99_ms: number;
   records: number;
+  /** The decision reader's own produce→read round trip, no scorer in between. */
+  reader_round_trip_p50_ms: number;
+  reader_round_trip_p99_ms: number;
+  /** Per Kafka client: drained-backlog throughput and half-load latency, per delivery mode. */
+  clients: Record<string, ClientResult>;
+  /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms. */
+  stages_ms: Record<string, { p50: number; p99: number }>;
 }
+
+interface ClientResult {
+  exactly_once_tps: number;
+  at_least_once_tps: number;
+  half_load_tps: number;
+  half_load_exactly_once_p50_ms: number;
+  half_load_exactly_once_p99_ms: number;
+  half_load_at_least_once_p50_ms: number;
+  half_load_at_least_once_p99_ms: number;
+}
+
+const CLIENTS = (process.env.FRAUDSCORE_BENCH_CLIENTS ?? 'confluent,kafkajs').split(',');
 
 async function ensureStack(): Promise<void> {
   const admin = kafka.admin();
@@ -110,6 +130,7 @@ async function produce(topic: string, txs: readonly Transaction[]): Promise<void
 interface Child {
   proc: ChildProcess;
   ready: Promise<void>;
+  output(): string;
   peakRssMb(): number;
   stop(): Promise<void>;
 }
@@ -138,6 +159,7 @@ function child(args: string[], env: Record<string, string>, readyPattern: RegExp
   return {
     proc,
     ready,
+    output: () => out,
     peakRssMb() {
       try {
         const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
@@ -161,6 +183,8 @@ function scorerChild(
   topics: { in: string; out: string; dlq: string; labels: string },
   group: string,
   delivery: string,
+  client: string,
+  http = false,
 ): Child {
   const env: Record<string, string> = {
     KAFKA_BROKERS: BROKERS.join(','),
@@ -173,10 +197,20 @@ function scorerChild(
     FRAUDSCORE_CLIENT_ID: `${group}-scorer`,
     FRAUDSCORE_REDIS_PREFIX: `${group}:`,
     FRAUDSCORE_DELIVERY: delivery,
-    FRAUDSCORE_NO_HTTP: 'true',
+    FRAUDSCORE_NO_HTTP: http ? 'false' : 'true',
+    FRAUDSCORE_HTTP_PORT: '0',
     FRAUDSCORE_PROGRESS: 'off',
     FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
+    FRAUDSCORE_KAFKA_CLIENT: client,
   };
+  const profile = process.env.FRAUDSCORE_BENCH_CPU_PROF;
+  if (profile) {
+    return child(
+      ['--cpu-prof', `--cpu-prof-dir=${profile}`, fromRoot('bin/fraudscore.js'), 'run'],
+      env,
+      /partitions assigned/,
+    );
+  }
   if (MODEL) env.FRAUDSCORE_MODEL_DIR = MODEL;
   return child([fromRoot('bin/fraudscore.js'), 'run'], env, /partitions assigned/);
 }
@@ -211,39 +245,34 @@ async function pacedLatency(
   rate: number,
   seconds: number,
   delivery: string,
-): Promise<{ p50: number; p99: number; n: number; inScorerP50: number; inScorerP99: number }> {
+  client: string,
+  scrapeStages = false,
+): Promise<{
+  p50: number;
+  p99: number;
+  n: number;
+  inScorerP50: number;
+  inScorerP99: number;
+  stages?: Record<string, { p50: number; p99: number }>;
+}> {
   const admin = kafka.admin();
   await admin.connect();
-  const t = {
-    in: `${run}.paced-${rate}.in`,
-    out: `${run}.paced-${rate}.out`,
-    dlq: `${run}.paced-${rate}.dlq`,
-    labels: `${run}.paced-${rate}.labels`,
-  };
+  const name = `${run}.paced-${rate}-${client}-${delivery}`;
+  const t = { in: `${name}.in`, out: `${name}.out`, dlq: `${name}.dlq`, labels: `${name}.labels` };
   await createTopics(admin, [t.in, t.out, t.dlq, t.labels]);
-  const scorer = scorerChild(t, `${run}-paced-${rate}-${delivery}`, delivery);
+  const scorer = scorerChild(t, `${run}-paced-${rate}-${client}-${delivery}`, delivery, client, scrapeStages);
   await scorer.ready;
   const type = decisionType();
   const latencies: number[] = [];
   const inScorer: number[] = [];
   const toScored: number[] = [];
-  const reader = kafka.consumer({
-    groupId: `${run}-reader-${rate}-${delivery}`,
-    maxWaitTimeInMs: 10,
-    readUncommitted: false,
-  });
-  await reader.connect();
-  await reader.subscribe({ topic: t.out, fromBeginning: true });
-  await reader.run({
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const m of batch.messages) {
-        const d = type.fromBuffer(m.value!.subarray(5)) as Decision;
-        latencies.push(now - d.event_time);
-        inScorer.push(d.latency_us / 1000);
-        toScored.push(d.scored_at - d.event_time);
-      }
-    },
+  const reader = await startReader(BROKERS, t.out, `${run}-reader-${rate}-${client}-${delivery}`, (values, now) => {
+    for (const v of values) {
+      const d = type.fromBuffer(v!.subarray(5)) as Decision;
+      latencies.push(now - d.event_time);
+      inScorer.push(d.latency_us / 1000);
+      toScored.push(d.scored_at - d.event_time);
+    }
   });
   await sleep(1000);
   const enc = transactionEncoder();
@@ -269,38 +298,89 @@ async function pacedLatency(
   }
   const deadline = Date.now() + 30_000;
   while (latencies.length < sent && Date.now() < deadline) await sleep(100);
+  const stages = scrapeStages ? await stageQuantiles(scorer) : undefined;
   await producer.disconnect();
-  await reader.disconnect();
+  await reader.stop();
   await scorer.stop();
   await admin.deleteTopics({ topics: [t.in, t.out, t.dlq, t.labels] }).catch(() => {});
   await admin.disconnect();
   // The first second is warm-up (group join, JIT); measure the steady part.
   const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
   const q = (p: number) => percentile(steady, p);
-  log(`paced ${rate} tx/s for ${seconds} s: ${latencies.length}/${sent} decisions read`);
+  log(`paced ${rate} tx/s for ${seconds} s (${client}, ${delivery}): ${latencies.length}/${sent} decisions read`);
   const scorerSide = inScorer.slice(Math.floor(inScorer.length * 0.1)).sort((a, b) => a - b);
   const qs = (p: number) => round(percentile(scorerSide, p), 1);
   const ts = toScored.slice(Math.floor(toScored.length * 0.1)).sort((a, b) => a - b);
-  log(`paced ${rate} tx/s ${delivery}: event→scored p50 ${percentile(ts, 0.5)} ms, p99 ${percentile(ts, 0.99)} ms`);
-  return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99) };
+  log(
+    `paced ${rate} tx/s ${client} ${delivery}: event→decision p50 ${q(0.5)} / p99 ${q(0.99)} ms, event→scored p50 ${percentile(ts, 0.5)} ms, p99 ${percentile(ts, 0.99)} ms`,
+  );
+  return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99), stages };
+}
+
+/** p50/p99 (ms, bucket upper bounds) of every stage histogram the scorer exports at /metrics. */
+async function stageQuantiles(scorer: Child): Promise<Record<string, { p50: number; p99: number }>> {
+  const m = /"metrics":"([^"]+)"/.exec(scorer.output());
+  if (!m) return {};
+  const text = await (await fetch(m[1])).text();
+  const buckets = new Map<string, { le: number; n: number }[]>();
+  for (const line of text.split('\n')) {
+    const b =
+      /^fraudscore_stage_duration_seconds_bucket\{.*?le="([^"]+)".*?stage="([^"]+)".*?\} (\S+)$/.exec(line) ??
+      /^fraudscore_stage_duration_seconds_bucket\{.*?stage="([^"]+)".*?le="([^"]+)".*?\} (\S+)$/.exec(line);
+    if (!b) continue;
+    const [le, stage] = line.indexOf('le=') < line.indexOf('stage=') ? [b[1], b[2]] : [b[2], b[1]];
+    const list = buckets.get(stage) ?? [];
+    list.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), n: Number(b[3]) });
+    buckets.set(stage, list);
+  }
+  const out: Record<string, { p50: number; p99: number }> = {};
+  for (const [stage, list] of buckets) {
+    list.sort((x, y) => x.le - y.le);
+    const total = list[list.length - 1]?.n ?? 0;
+    if (total === 0) continue;
+    const at = (p: number) => {
+      const le = list.find((x) => x.n >= p * total)!.le;
+      return Number.isFinite(le) ? round(le * 1000, 3) : Number.POSITIVE_INFINITY;
+    };
+    out[stage] = { p50: at(0.5), p99: at(0.99) };
+  }
+  return out;
+}
+
+/** Drains the pre-loaded backlog `t.in` with a fresh group; records per second. */
+async function drain(
+  admin: Admin,
+  t: { in: string; dlq: string; labels: string },
+  client: string,
+  delivery: string,
+): Promise<{ tps: number; rssMb: number }> {
+  const group = `${run}-${client}-${delivery}`;
+  const out = `${run}.${client}.${delivery}.out`;
+  await createTopics(admin, [out]);
+  log(`scorer (${client}), ${delivery}: draining ${N} records`);
+  const scorer = scorerChild({ in: t.in, out, dlq: t.dlq, labels: t.labels }, group, delivery, client);
+  await scorer.ready;
+  const tps = await committedRate(admin, group, t.in, N);
+  const rssMb = scorer.peakRssMb();
+  await scorer.stop();
+  await admin.deleteTopics({ topics: [out] }).catch(() => {});
+  log(`scorer (${client}), ${delivery}: ${Math.round(tps)} tx/s`);
+  return { tps, rssMb };
 }
 
 async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
   const admin = kafka.admin();
   await admin.connect();
-  const t = {
-    in: `${run}.in`,
-    pass: `${run}.pass`,
-    eos: `${run}.eos`,
-    alo: `${run}.alo`,
-    dlq: `${run}.dlq`,
-    labels: `${run}.labels`,
-  };
+  const t = { in: `${run}.in`, pass: `${run}.pass`, dlq: `${run}.dlq`, labels: `${run}.labels`, rt: `${run}.rt` };
   await createTopics(admin, Object.values(t));
   log(`producing ${N} transactions to ${t.in} (${PARTITIONS} partitions)`);
   // Recent event times so that the decoder's plausibility window and the windows behave as live.
   const txs = [...quickStream({ count: N, seed: 5, start: Date.now() - 3 * 86_400_000, meanGapMs: 4000 })];
   await produce(t.in, txs);
+
+  log('decision reader round trip (produce → read, no scorer)');
+  const rt = await readerRoundTrip(BROKERS, t.rt, 5, 1000);
+  log(`reader round trip p50 ${rt.p50_ms} / p99 ${rt.p99_ms} ms (${rt.n} records)`);
 
   log('pass-through consumer→producer');
   const pass = child(
@@ -311,29 +391,51 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
   await pass.ready;
   const passthrough = await committedRate(admin, `${run}-pass`, t.in, N);
   await pass.stop();
+  log(`pass-through: ${Math.round(passthrough)} tx/s`);
 
-  log('scorer, exactly-once');
-  const eos = scorerChild({ in: t.in, out: t.eos, dlq: t.dlq, labels: t.labels }, `${run}-eos`, 'exactly-once');
-  await eos.ready;
-  const eosTps = await committedRate(admin, `${run}-eos`, t.in, N);
-  const rssEos = eos.peakRssMb();
-  await eos.stop();
-
-  log('scorer, at-least-once');
-  const alo = scorerChild({ in: t.in, out: t.alo, dlq: t.dlq, labels: t.labels }, `${run}-alo`, 'at-least-once');
-  await alo.ready;
-  const aloTps = await committedRate(admin, `${run}-alo`, t.in, N);
-  const rssAlo = alo.peakRssMb();
-  await alo.stop();
+  const clients: Record<string, ClientResult> = {};
+  const drained: Record<string, { eos: number; alo: number }> = {};
+  let rss = 0;
+  for (const client of CLIENTS) {
+    const eos = await drain(admin, t, client, 'exactly-once');
+    const alo = await drain(admin, t, client, 'at-least-once');
+    drained[client] = { eos: eos.tps, alo: alo.tps };
+    if (client === CLIENTS[0]) rss = Math.max(eos.rssMb, alo.rssMb);
+  }
   await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
   await admin.disconnect();
 
-  const full = Math.round(eosTps);
-  log(`latency at full load (${full} tx/s) and half load`);
-  const fullLat = await pacedLatency(full, PACED_SECONDS, 'exactly-once');
-  const halfLat = await pacedLatency(Math.round(full / 2), PACED_SECONDS, 'exactly-once');
-  const halfAlo = await pacedLatency(Math.round(full / 2), PACED_SECONDS, 'at-least-once');
+  // One half-load rate for every client (half of the default client's exactly-once peak), so that
+  // their latencies compare on the same load.
+  const main = CLIENTS[0];
+  const full = Math.round(drained[main].eos);
+  const half = Math.round(full / 2);
+  log(`latency at full load (${full} tx/s, ${main}) and at half load (${half} tx/s, every client)`);
+  const fullLat = await pacedLatency(full, PACED_SECONDS, 'exactly-once', main);
+  let stages: Record<string, { p50: number; p99: number }> = {};
+  let mainHalf: Awaited<ReturnType<typeof pacedLatency>> | undefined;
+  let mainHalfAlo: Awaited<ReturnType<typeof pacedLatency>> | undefined;
+  for (const client of CLIENTS) {
+    const h = await pacedLatency(half, PACED_SECONDS, 'exactly-once', client, client === main);
+    const ha = await pacedLatency(half, PACED_SECONDS, 'at-least-once', client);
+    if (client === main) {
+      stages = h.stages ?? {};
+      mainHalf = h;
+      mainHalfAlo = ha;
+    }
+    clients[client] = {
+      exactly_once_tps: Math.round(drained[client].eos),
+      at_least_once_tps: Math.round(drained[client].alo),
+      half_load_tps: half,
+      half_load_exactly_once_p50_ms: h.p50,
+      half_load_exactly_once_p99_ms: h.p99,
+      half_load_at_least_once_p50_ms: ha.p50,
+      half_load_at_least_once_p99_ms: ha.p99,
+    };
+  }
   await cleanRedis();
+  const eosTps = drained[main].eos;
+  const aloTps = drained[main].alo;
   return {
     e2e: {
       throughput_tps: Math.round(eosTps),
@@ -343,15 +445,19 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
       alo_ratio: round(aloTps / passthrough, 3),
       p50_ms: fullLat.p50,
       p99_ms: fullLat.p99,
-      half_load_p50_ms: halfLat.p50,
-      half_load_p99_ms: halfLat.p99,
-      half_load_alo_p50_ms: halfAlo.p50,
-      half_load_alo_p99_ms: halfAlo.p99,
-      half_load_in_scorer_p50_ms: halfLat.inScorerP50,
-      half_load_in_scorer_p99_ms: halfLat.inScorerP99,
+      half_load_p50_ms: mainHalf!.p50,
+      half_load_p99_ms: mainHalf!.p99,
+      half_load_alo_p50_ms: mainHalfAlo!.p50,
+      half_load_alo_p99_ms: mainHalfAlo!.p99,
+      half_load_in_scorer_p50_ms: mainHalf!.inScorerP50,
+      half_load_in_scorer_p99_ms: mainHalf!.inScorerP99,
       records: N,
+      reader_round_trip_p50_ms: rt.p50_ms,
+      reader_round_trip_p99_ms: rt.p99_ms,
+      clients,
+      stages_ms: stages,
     },
-    rssMb: Math.round(Math.max(rssEos, rssAlo)),
+    rssMb: Math.round(rss),
   };
 }
 
@@ -384,6 +490,18 @@ function table(
     `| same, at-least-once | ${e.half_load_alo_p50_ms} / ${e.half_load_alo_p99_ms} ms |`,
     `| of which inside the scorer (fetched → written), exactly-once | ${e.half_load_in_scorer_p50_ms} / ${e.half_load_in_scorer_p99_ms} ms |`,
     `| scorer peak RSS | ${rss} MB |`,
+    `| decision reader's own produce→read round trip, p50 / p99 | ${e.reader_round_trip_p50_ms} / ${e.reader_round_trip_p99_ms} ms |`,
+    '',
+    `| client | exactly-once tx/s | at-least-once tx/s | half load (${Object.values(e.clients)[0]?.half_load_tps} tx/s) EOS p50 / p99 ms | ALO p50 / p99 ms |`,
+    '|---|---:|---:|---:|---:|',
+    ...Object.entries(e.clients).map(
+      ([name, c]) =>
+        `| ${name} | ${c.exactly_once_tps} | ${c.at_least_once_tps} | ${c.half_load_exactly_once_p50_ms} / ${c.half_load_exactly_once_p99_ms} | ${c.half_load_at_least_once_p50_ms} / ${c.half_load_at_least_once_p99_ms} |`,
+    ),
+    '',
+    '| stage (per micro-batch, half load, exactly-once) | p50 ms | p99 ms |',
+    '|---|---:|---:|',
+    ...Object.entries(e.stages_ms).map(([stage, q]) => `| ${stage} | ${q.p50} | ${q.p99} |`),
   ];
   const base = baseline?.e2e as E2E | undefined;
   if (base) {

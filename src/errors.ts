@@ -18,6 +18,9 @@ export const ErrorCodes = {
   MODEL_FAILED: 'FRAUD_MODEL_FAILED',
   // Kafka group changes: the batch is retried by whoever owns the partition now.
   PARTITIONS_REVOKED: 'FRAUD_PARTITIONS_REVOKED',
+  // The consumer cannot go on: the process exits non-zero for its supervisor to restart it.
+  KAFKA_FATAL: 'FRAUD_KAFKA_FATAL',
+  CONSUMER_STALLED: 'FRAUD_CONSUMER_STALLED',
   // Operator errors.
   INVALID_CONFIG: 'FRAUD_INVALID_CONFIG',
   INVALID_MODEL: 'FRAUD_INVALID_MODEL',

@@ -11,12 +11,16 @@ import { GeneratorSource } from '../io/generator-source.js';
 import { MemorySink } from '../io/memory-sink.js';
 import { kafkaClient } from '../kafka/client.js';
 import { compressionType } from '../kafka/compression.js';
+import { confluentClient } from '../kafka/confluent-client.js';
+import { ConfluentSink, FatalKafkaError } from '../kafka/confluent-sink.js';
+import { ConfluentSource } from '../kafka/confluent-source.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
+import { checkKafka } from '../kafka/startup-check.js';
 import { logger } from '../log/logger.js';
 import { ChallengerAgreement } from '../monitoring/batch-observers.js';
-import { type ConsumerProgress, HeadPoller, ProgressMetrics } from '../monitoring/consumer-progress.js';
+import { type ConsumerProgress, HeadPoller, type ProgressFeed, ProgressMetrics } from '../monitoring/consumer-progress.js';
 import { dashboardHtml } from '../monitoring/dashboard.js';
 import { DriftMonitor } from '../monitoring/drift.js';
 import { HttpServer, type ReadinessCheck } from '../monitoring/http.js';
@@ -40,8 +44,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = parseRunConfig(argv);
-  const app = await Pipeline.start(cfg);
-  return app.runToEnd();
+  try {
+    const app = await Pipeline.start(cfg);
+    return await app.runToEnd();
+  } finally {
+    // Whatever a failed start or a fatal fault left open (a Redis socket, a client's reconnect timer)
+    // must not keep the process alive: the process never idles after its work ended.
+    setTimeout(() => {
+      log.debug('handles still open after the run ended; exiting anyway');
+      process.exit(process.exitCode ?? 1);
+    }, 1000).unref();
+  }
 }
 
 /** Everything `fraudscore run` wires together, embedded or on Kafka + Redis. */
@@ -153,7 +166,6 @@ export class Pipeline {
       sink = new MemorySink(cfg.decisionsOut);
     } else {
       const kafka = kafkaClient(cfg.brokers!, cfg.clientId);
-      await checkTopics(kafka, cfg);
       // Progress, lag and stall of both consumers (consumer-progress.ts): /healthz, /readyz, alerts.
       const txProgress = consumers.consumer('transactions');
       const consumerCheck = (c: ConsumerProgress): ReadinessCheck => ({
@@ -162,39 +174,26 @@ export class Pipeline {
         reason: () => c.status().reason,
       });
       liveness.push(consumerCheck(txProgress));
-      const kafkaSource = new KafkaSource(kafka, {
-        topic: cfg.transactionsTopic,
-        groupId: cfg.groupId,
-        partitionsConcurrently: cfg.partitionsConcurrently,
-        sessionTimeoutMs: cfg.sessionTimeoutMs,
-        maxInFlight: cfg.maxInFlight,
-        readCommitted: cfg.delivery === 'exactly-once',
-        progress: txProgress,
-      });
-      const kafkaSink = new KafkaSink(
-        kafka,
-        {
-          decisionsTopic: cfg.decisionsTopic,
-          dlqTopic: cfg.dlqTopic,
-          groupId: cfg.groupId,
-          delivery: cfg.delivery,
-          transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
+      let io: KafkaIo;
+      try {
+        const { dlqMaxBytes } = await checkKafka(kafka, cfg);
+        io = await openKafkaIo(cfg, kafka, metrics, {
+          dlqMaxBytes,
+          progress: txProgress,
           decisionSchemaId:
             cfg.wireFormat === 'plain' ? null : (schemaRegistry?.decisionSchemaId ?? SCHEMA_IDS.decision),
-          onCommitSeconds: (s) => metrics.stage.commit.observe(s),
-          compression: compressionType(cfg.compression),
-        },
-        kafkaSource,
-      );
-      await kafkaSink.connect();
-      source = kafkaSource;
-      sink = kafkaSink;
-      // Assigned partitions and a group heartbeat within the session timeout (a member cut off from the
-      // broker keeps its last assignment until it notices; the heartbeat age gives it away).
-      checks.push({
-        name: 'kafka',
-        ready: () => kafkaSource.assignment.length > 0 && kafkaSource.millisSinceHeartbeat < cfg.sessionTimeoutMs,
-      });
+        });
+      } catch (err) {
+        // Nothing opened so far may keep the process alive after this start-up failure.
+        registry.stopWatching();
+        await Promise.allSettled([store.close(), registry.close()]);
+        throw err;
+      }
+      source = io.source;
+      sink = io.sink;
+      // Assigned partitions, and progress while records wait (a member cut off from the broker keeps
+      // its last assignment until it notices; the stalled writes give it away).
+      checks.push({ name: 'kafka', ready: io.ready });
       checks.push(consumerCheck(txProgress));
       const polled: { topic: string; feed: ConsumerProgress }[] = [{ topic: cfg.transactionsTopic, feed: txProgress }];
       if (cfg.labelsTopic !== '') {
@@ -231,6 +230,7 @@ export class Pipeline {
         topic: cfg.transactionsTopic,
         group: cfg.groupId,
         delivery: cfg.delivery,
+        client: cfg.kafkaClient,
         model: `${manifest.name}@${manifest.version}`,
         host: hostname(),
       });
@@ -339,7 +339,12 @@ export class Pipeline {
     try {
       await this.source.run(guarded);
     } finally {
-      await this.stop();
+      // SIGTERM must end the process within 10 s even when a broker does not answer.
+      const bounded = await Promise.race([
+        this.stop().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 8000).unref()),
+      ]);
+      if (!bounded) log.warn('shutdown did not finish within 8 s; abandoning the batch in flight');
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('SIGINT', onSignal);
     }
@@ -368,28 +373,85 @@ export class Pipeline {
   }
 }
 
-async function checkTopics(kafka: ReturnType<typeof kafkaClient>, cfg: RunConfig): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new FraudError(
-      ErrorCodes.STACK_UNAVAILABLE,
-      `cannot reach Kafka at ${cfg.brokers!.join(',')} (${(err as Error).message}); start the local stack with \`npm run stack:up\` or fix KAFKA_BROKERS`,
-    );
+interface KafkaIo {
+  source: Source;
+  sink: Sink;
+  ready(): boolean;
+}
+
+/** The Source/Sink pair of the chosen client, connected; start-up waits at most --connect-timeout-ms. */
+async function openKafkaIo(
+  cfg: RunConfig,
+  kafka: ReturnType<typeof kafkaClient>,
+  metrics: Metrics,
+  io: { dlqMaxBytes: number; progress: ProgressFeed; decisionSchemaId: number | null },
+): Promise<KafkaIo> {
+  const sourceOpts = {
+    topic: cfg.transactionsTopic,
+    groupId: cfg.groupId,
+    partitionsConcurrently: cfg.partitionsConcurrently,
+    sessionTimeoutMs: cfg.sessionTimeoutMs,
+    maxInFlight: cfg.maxInFlight,
+    readCommitted: cfg.delivery === 'exactly-once',
+    progress: io.progress,
+  };
+  const sinkOpts = {
+    decisionsTopic: cfg.decisionsTopic,
+    dlqTopic: cfg.dlqTopic,
+    dlqMaxBytes: io.dlqMaxBytes,
+    groupId: cfg.groupId,
+    delivery: cfg.delivery,
+    transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
+    decisionSchemaId: io.decisionSchemaId,
+    onCommitSeconds: (s: number) => metrics.stage.commit.observe(s),
+    compression: compressionType(cfg.compression),
+  };
+  if (cfg.kafkaClient === 'kafkajs') {
+    const source = new KafkaSource(kafka, sourceOpts);
+    const sink = new KafkaSink(kafka, sinkOpts, source);
+    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+    return {
+      source,
+      sink,
+      ready: () => source.assignment.length > 0 && source.millisSinceHeartbeat < cfg.sessionTimeoutMs,
+    };
   }
+  const ck = confluentClient(cfg.brokers!, cfg.clientId);
+  const source = new ConfluentSource(ck, {
+    ...sourceOpts,
+    stallTimeoutMs: cfg.stallTimeoutMs,
+    isFatal: (err) => err instanceof FatalKafkaError,
+  });
+  // A transaction left open by a stopped process is aborted (and its producer fenced) by the broker.
+  const sink = new ConfluentSink(ck, { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs }, source);
+  await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  return {
+    source,
+    sink,
+    ready: () => source.assignment.length > 0 && source.millisSinceProgress < cfg.stallTimeoutMs,
+  };
+}
+
+async function withTimeout<T>(p: Promise<T>, cfg: RunConfig, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [cfg.transactionsTopic, cfg.decisionsTopic, cfg.dlqTopic, cfg.labelsTopic].filter((t) => t !== '');
-    const missing = wanted.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      throw new FraudError(
-        ErrorCodes.INVALID_CONFIG,
-        `topic(s) ${missing.join(', ')} do not exist on ${cfg.brokers!.join(',')}; fraudscore does not auto-create topics: create them (node scripts/create-topics.mjs for the defaults) or point the --*-topic options at yours`,
-      );
-    }
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new FraudError(
+                ErrorCodes.STACK_UNAVAILABLE,
+                `${what} could not connect to Kafka at ${cfg.brokers!.join(',')} within ${cfg.connectTimeoutMs} ms; check KAFKA_BROKERS and that the broker is up (\`npm run stack:up\` locally)`,
+              ),
+            ),
+          cfg.connectTimeoutMs,
+        );
+      }),
+    ]);
   } finally {
-    await admin.disconnect();
+    clearTimeout(timer);
   }
 }
 

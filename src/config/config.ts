@@ -17,6 +17,8 @@ export interface RunConfig {
   groupId: string;
   clientId: string;
   delivery: Delivery;
+  kafkaClient: 'confluent' | 'kafkajs';
+  connectTimeoutMs: number;
   sessionTimeoutMs: number;
   partitionsConcurrently: number;
   wireFormat: 'auto' | 'confluent' | 'plain';

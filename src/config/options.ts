@@ -81,6 +81,24 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'Kafka client id (also the transactional id prefix).',
   },
   {
+    key: 'kafkaClient',
+    flag: '--kafka-client',
+    env: 'FRAUDSCORE_KAFKA_CLIENT',
+    kind: 'enum',
+    choices: ['confluent', 'kafkajs'],
+    default: 'confluent',
+    help: 'Kafka client: confluent (@confluentinc/kafka-javascript, librdkafka; exactly-once fenced at the broker, KIP-447) or kafkajs (pure JavaScript; weaker fencing, see README).',
+  },
+  {
+    key: 'connectTimeoutMs',
+    flag: '--connect-timeout-ms',
+    env: 'FRAUDSCORE_CONNECT_TIMEOUT_MS',
+    kind: 'int',
+    min: 1000,
+    default: '8000',
+    help: 'At start, how long to wait for Kafka to answer before exiting with an error.',
+  },
+  {
     key: 'sessionTimeoutMs',
     flag: '--session-timeout-ms',
     env: 'FRAUDSCORE_SESSION_TIMEOUT_MS',
@@ -264,7 +282,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: 'int',
     min: 1000,
     default: '60000',
-    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503.',
+    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503, and the scorer (confluent client) exits non-zero for a supervisor to restart it.',
   },
   {
     key: 'headPollMs',

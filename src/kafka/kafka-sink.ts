@@ -3,20 +3,13 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
-import type { DeadLetter, OutputBatch, Position, Sink } from '../pipeline/sink.js';
+import type { OutputBatch, Position, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';
+import { chunkBySize, DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 
 const log = logger('kafka-sink');
 
-/** Header names of a dead-letter record; values are UTF-8 strings. */
-export const DLQ_HEADERS = {
-  code: 'fraudscore.error.code',
-  message: 'fraudscore.error.message',
-  topic: 'fraudscore.source.topic',
-  partition: 'fraudscore.source.partition',
-  offset: 'fraudscore.source.offset',
-  failedAt: 'fraudscore.failed.at',
-} as const;
+export { DLQ_HEADERS, deadLetterMessage } from './dead-letter.js';
 
 export interface KafkaSinkOptions {
   decisionsTopic: string;
@@ -27,6 +20,8 @@ export interface KafkaSinkOptions {
   transactionalId: string;
   /** Schema id for Confluent framing of decisions; null writes plain Avro. */
   decisionSchemaId: number | null;
+  /** The DLQ topic's max.message.bytes (read at start): bigger dead letters are truncated copies. */
+  dlqMaxBytes?: number;
   /** Seconds spent committing each batch (offsets, and for exactly-once the transaction's commit). */
   onCommitSeconds?: (seconds: number) => void;
   /** kafkajs CompressionTypes of decisions and dead letters (compressionType(); default none). */
@@ -76,10 +71,11 @@ export class KafkaSink implements Sink {
   }
 
   async write(batch: OutputBatch): Promise<void> {
-    const topicMessages = this.messages(batch);
+    const [topicMessages, ...moreDeadLetters] = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
-      if (topicMessages.length > 0)
-        await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.opts.compression });
+      const compression = this.opts.compression;
+      if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1, compression });
+      for (const m of moreDeadLetters) await this.producer.sendBatch({ topicMessages: m, acks: -1, compression });
       const t0 = performance.now();
       await this.owner.commit(batch.positions);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
@@ -88,7 +84,9 @@ export class KafkaSink implements Sink {
     }
     const tx = await this.producer.transaction();
     try {
-      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1, compression: this.opts.compression });
+      const compression = this.opts.compression;
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1, compression });
+      for (const m of moreDeadLetters) await tx.sendBatch({ topicMessages: m, acks: -1, compression });
       const t0 = performance.now();
       if (batch.positions.length > 0) {
         if (!this.owner.owns(batch.positions)) {
@@ -113,18 +111,30 @@ export class KafkaSink implements Sink {
     }
   }
 
-  private messages(batch: OutputBatch): TopicMessages[] {
-    const out: TopicMessages[] = [];
+  /**
+   * The batch's produce requests: decisions with the first dead letters, then any further dead letters
+   * in requests each below the DLQ topic's limit (kafkajs sends one record batch per partition, and
+   * a few big dead letters together would exceed it).
+   */
+  private messages(batch: OutputBatch): TopicMessages[][] {
+    const first: TopicMessages[] = [];
     if (batch.decisions.length > 0) {
       const messages: Message[] = new Array(batch.decisions.length);
       for (let i = 0; i < batch.decisions.length; i++) {
         const d = batch.decisions[i];
         messages[i] = { key: d.transaction_id, value: this.encoder.encode(d) };
       }
-      out.push({ topic: this.opts.decisionsTopic, messages });
+      first.push({ topic: this.opts.decisionsTopic, messages });
     }
+    const out = [first];
     if (batch.deadLetters.length > 0) {
-      out.push({ topic: this.opts.dlqTopic, messages: batch.deadLetters.map(deadLetterMessage) });
+      const max = this.opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES;
+      const chunks = chunkBySize(
+        batch.deadLetters.map((d) => deadLetterMessage(d, max)),
+        max,
+      );
+      first.push({ topic: this.opts.dlqTopic, messages: chunks[0] });
+      for (let i = 1; i < chunks.length; i++) out.push([{ topic: this.opts.dlqTopic, messages: chunks[i] }]);
     }
     return out;
   }
@@ -135,22 +145,7 @@ export class KafkaSink implements Sink {
   }
 }
 
-export function deadLetterMessage(d: DeadLetter): Message {
-  return {
-    key: d.record.key,
-    value: d.record.value,
-    headers: {
-      [DLQ_HEADERS.code]: d.code,
-      [DLQ_HEADERS.message]: d.message,
-      [DLQ_HEADERS.topic]: d.record.topic,
-      [DLQ_HEADERS.partition]: String(d.record.partition),
-      [DLQ_HEADERS.offset]: d.record.offset,
-      [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-    },
-  };
-}
-
-function byTopic(
+export function byTopic(
   positions: readonly Position[],
 ): { topic: string; partitions: { partition: number; offset: string }[] }[] {
   const m = new Map<string, { partition: number; offset: string }[]>();

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, Kafka } from 'kafkajs';
+import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
@@ -37,7 +38,8 @@ export class KafkaSource implements Source {
   /** resolveOffset of each partition's batch in flight (kafkajs' local consumed position). */
   private readonly resolvers = new Map<string, (offset: string) => void>();
   private stopping = false;
-  private ended: (() => void) | undefined;
+  private ended: ((err?: unknown) => void) | undefined;
+  private failure: FraudError | undefined;
   private lastHeartbeat = 0;
 
   constructor(
@@ -73,8 +75,20 @@ export class KafkaSource implements Source {
       this.lastHeartbeat = Date.now();
     });
     this.consumer.on(ev.CRASH, (e) => {
-      const next = e.payload.restart ? 'kafkajs restarts it' : 'kafkajs does not restart it; /healthz turns unhealthy';
-      log.error(`consumer crashed; ${next}`, { err: e.payload.error, restart: e.payload.restart });
+      if (e.payload.restart) {
+        log.warn('consumer crashed; kafkajs restarts it', { err: e.payload.error });
+        return;
+      }
+      // kafkajs gave up on this consumer: alive and idle would be a zombie, so the process exits non-zero.
+      log.error('consumer crashed and kafkajs will not restart it; exiting for a supervisor to restart the scorer', {
+        err: e.payload.error,
+      });
+      this.failure = new FraudError(
+        ErrorCodes.KAFKA_FATAL,
+        `the kafkajs consumer crashed and was not restarted: ${e.payload.error?.message}`,
+        { cause: e.payload.error },
+      );
+      void this.stop();
     });
   }
 
@@ -92,8 +106,8 @@ export class KafkaSource implements Source {
   async run(handler: RecordHandler): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
-    const done = new Promise<void>((resolve) => {
-      this.ended = resolve;
+    const done = new Promise<void>((resolve, reject) => {
+      this.ended = (err) => (err === undefined ? resolve() : reject(err));
     });
     await this.consumer.run({
       autoCommit: false,
@@ -119,6 +133,7 @@ export class KafkaSource implements Source {
             partition: batch.partition,
             offset: m.offset,
             arrivedAt,
+            timestamp: Number(m.timestamp),
           };
         }
         // A rejection makes kafkajs fetch again from the last resolved offset: the records of this batch
@@ -166,7 +181,7 @@ export class KafkaSource implements Source {
     try {
       await this.consumer.disconnect();
     } finally {
-      this.ended?.();
+      this.ended?.(this.failure);
     }
   }
 

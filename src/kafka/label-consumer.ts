@@ -8,7 +8,7 @@ import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Metrics } from '../monitoring/metrics.js';
 import type { Label } from '../types.js';
-import { deadLetterMessage } from './kafka-sink.js';
+import { deadLetterMessage } from './dead-letter.js';
 
 const log = logger('labels');
 

@@ -4,7 +4,16 @@ import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 import type { Outcome } from '../types.js';
 import { DRIFT_WINDOW } from './drift.js';
 
-export const STAGES = ['decode', 'features', 'inference', 'policy', 'produce', 'commit'] as const;
+export const STAGES = [
+  'fetch_wait',
+  'batch_wait',
+  'decode',
+  'features',
+  'inference',
+  'policy',
+  'produce',
+  'commit',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 const OUTCOMES: readonly Outcome[] = ['APPROVE', 'REVIEW', 'DECLINE'];
@@ -141,7 +150,7 @@ export class Metrics {
     });
     const stage = new client.Histogram({
       name: 'fraudscore_stage_duration_seconds',
-      help: "Time per micro-batch in each pipeline stage; produce is the sink's whole write, commit included, commit the offsets/transaction commit alone.",
+      help: "Time per micro-batch in each pipeline stage; fetch_wait is its oldest record's Kafka timestamp to arrival, batch_wait that arrival to the batch's start, produce the sink's whole write, commit included, commit the offsets/transaction commit alone.",
       labelNames: ['stage'],
       buckets: LATENCY_BUCKETS,
       registers,

@@ -125,6 +125,9 @@ export class MicroBatcher<P> {
           },
           (err: unknown) => {
             fail(owners, err);
+            // Everything accepted so far comes after the failed records: writing it would commit past them.
+            fail(this.owners.splice(0), err);
+            this.pending.length = 0;
             return false;
           },
         );

@@ -127,6 +127,12 @@ export class Processor {
   private async prepare(batch: SourceRecord[]): Promise<PreparedBatch> {
     const m = this.metrics;
     const t0 = performance.now();
+    // Where the oldest record of the batch waited: for Kafka (timestamp → arrival) and for the batch.
+    const oldest = batch[0];
+    m.stage.batch_wait.observe((t0 - oldest.arrivedAt) / 1000);
+    if (oldest.timestamp !== undefined) {
+      m.stage.fetch_wait.observe(Math.max(0, Date.now() - (t0 - oldest.arrivedAt) - oldest.timestamp) / 1000);
+    }
     const deadLetters: DeadLetter[] = [];
     // Last offset seen per partition; records of one partition arrive in offset order.
     const last = new Map<string, SourceRecord>();

@@ -7,6 +7,8 @@ export interface SourceRecord {
   offset: string;
   /** performance.now() when fraudscore received it: processing latency starts here. */
   arrivedAt: number;
+  /** The record's Kafka timestamp (ms since the epoch), when it has one: fetch wait starts here. */
+  timestamp?: number;
 }
 
 /** Resolves once every record handed over is decided (or dead-lettered) and durably written. */

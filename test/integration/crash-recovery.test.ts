@@ -55,10 +55,16 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
   const stack = useStackClients();
 
   /** Produces while the scorer is SIGKILLed `kills` times and restarted; returns the transactions. */
-  async function killLoop(t: TestTopics, prefix: string, delivery: string, kills: number): Promise<Transaction[]> {
+  async function killLoop(
+    t: TestTopics,
+    prefix: string,
+    delivery: string,
+    kills: number,
+    client?: string,
+  ): Promise<Transaction[]> {
     // ~8 days of traffic: well inside the 38-day window retention, so every transaction must still be there.
     const txs = [...quickStream({ count: 12_000, seed: 99, customers: 300, terminals: 200, meanGapMs: 60_000 })];
-    const env = envFor(t, prefix, delivery);
+    const env = { ...envFor(t, prefix, delivery), ...(client ? { FRAUDSCORE_KAFKA_CLIENT: client } : {}) };
     const producing = (async () => {
       for (let i = 0; i < txs.length; i += 1000) {
         await produceTransactions(stack.kafka, t.transactions, txs.slice(i, i + 1000));
@@ -83,29 +89,37 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     return txs;
   }
 
-  it('exactly-once: after repeated SIGKILLs a read_committed reader sees one decision per transaction', async () => {
-    const t = await createTestTopics(stack.admin, 'eos', 3);
-    const prefix = `${randomName('fs')}:`;
-    stack.cleanups.push(
-      () => deleteTestTopics(stack.admin, t),
-      () => dropNamespace(stack.redis, prefix),
-    );
-    const txs = await killLoop(t, prefix, 'exactly-once', 3);
-    const out = await readTopic(stack.kafka, t.decisions, txs.length, {
-      readCommitted: true,
-      timeoutMs: 90_000,
-      quietMs: 3000,
-    });
-    const ids = out.map((m) => idOf(m.value));
-    const unique = new Set(ids);
-    expect(unique.size).toBe(txs.length);
-    expect(ids.length).toBe(txs.length);
-    const uncommitted = await readTopic(stack.kafka, t.decisions, txs.length, { readCommitted: false, quietMs: 1000 });
-    await expectWindowsCountedOnce(stack.redis, prefix, txs);
-    console.log(
-      `[eos] 3 SIGKILLs: ${ids.length} committed decisions for ${txs.length} transactions (read_uncommitted saw ${uncommitted.length}, incl. aborted)`,
-    );
-  }, 240_000);
+  // Both clients in CI: the default (librdkafka) and kafkajs, which stays selectable.
+  it.each(['confluent', 'kafkajs'])(
+    'exactly-once (%s): after repeated SIGKILLs a read_committed reader sees one decision per transaction',
+    async (client) => {
+      const t = await createTestTopics(stack.admin, 'eos', 3);
+      const prefix = `${randomName('fs')}:`;
+      stack.cleanups.push(
+        () => deleteTestTopics(stack.admin, t),
+        () => dropNamespace(stack.redis, prefix),
+      );
+      const txs = await killLoop(t, prefix, 'exactly-once', 3, client);
+      const out = await readTopic(stack.kafka, t.decisions, txs.length, {
+        readCommitted: true,
+        timeoutMs: 90_000,
+        quietMs: 3000,
+      });
+      const ids = out.map((m) => idOf(m.value));
+      const unique = new Set(ids);
+      expect(unique.size).toBe(txs.length);
+      expect(ids.length).toBe(txs.length);
+      const uncommitted = await readTopic(stack.kafka, t.decisions, txs.length, {
+        readCommitted: false,
+        quietMs: 1000,
+      });
+      await expectWindowsCountedOnce(stack.redis, prefix, txs);
+      console.log(
+        `[eos ${client}] 3 SIGKILLs: ${ids.length} committed decisions for ${txs.length} transactions (read_uncommitted saw ${uncommitted.length}, incl. aborted)`,
+      );
+    },
+    240_000,
+  );
 
   it('at-least-once: after SIGKILLs every transaction has a decision and windows are not double-counted', async () => {
     const t = await createTestTopics(stack.admin, 'alo', 3);

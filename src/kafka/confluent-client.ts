@@ -1,0 +1,137 @@
+// @confluentinc/kafka-javascript (librdkafka) through its KafkaJS-compatible API. It is an optional
+// dependency built from source at install time, so it is loaded lazily and typed here by the few
+// shapes fraudscore uses: a machine where it did not build still compiles, installs and runs kafkajs.
+import { createRequire } from 'node:module';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+
+const log = logger('librdkafka');
+
+export interface CkMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  timestamp: string;
+}
+
+export interface CkBatch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: CkMessage[];
+  lastOffset(): string;
+}
+
+export interface CkEachBatchPayload {
+  batch: CkBatch;
+  resolveOffset(offset: string): void;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export interface CkTopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface CkConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(s: { topics: string[] }): Promise<void>;
+  run(cfg: {
+    partitionsConsumedConcurrently?: number;
+    eachBatchAutoResolve?: boolean;
+    eachBatch(payload: CkEachBatchPayload): Promise<void>;
+  }): Promise<void>;
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  seek(tpo: { topic: string; partition: number; offset: string }): void;
+  pause(topics: { topic: string; partitions?: number[] }[]): void;
+  resume(topics: { topic: string; partitions?: number[] }[]): void;
+  assignment(): CkTopicPartition[];
+}
+
+export interface CkMessageOut {
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}
+
+export interface CkProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  sendBatch(b: { topicMessages: { topic: string; messages: CkMessageOut[] }[] }): Promise<unknown>;
+  transaction(): Promise<CkProducer>;
+  sendOffsets(a: {
+    consumer: CkConsumer;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface CkKafka {
+  producer(cfg: Record<string, unknown>): CkProducer;
+  consumer(cfg: Record<string, unknown>): CkConsumer;
+}
+
+/** librdkafka's error as the KafkaJS-compatible layer raises it. */
+export interface CkError extends Error {
+  code?: number;
+  fatal?: boolean;
+  abortable?: boolean;
+  retriable?: boolean;
+}
+
+interface CkModule {
+  KafkaJS: { Kafka: new (cfg: Record<string, unknown>) => CkKafka; logLevel: Record<string, number> };
+  librdkafkaVersion: string;
+}
+
+let loaded: CkModule | undefined;
+
+/** The native module, or a one-line error saying how to get it (or how to use kafkajs instead). */
+export function loadConfluent(): CkModule {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as CkModule;
+    return loaded;
+  } catch (err) {
+    throw new FraudError(
+      ErrorCodes.INVALID_CONFIG,
+      `--kafka-client confluent needs @confluentinc/kafka-javascript, which is not installed or did not build here (${(err as Error).message.split('\n')[0]}); install librdkafka's build dependencies (see README "Kafka clients") and run \`CKJS_LINKING=dynamic npm ci\`, or choose --kafka-client kafkajs`,
+      { cause: err },
+    );
+  }
+}
+
+export function confluentVersion(): string | undefined {
+  try {
+    return loadConfluent().librdkafkaVersion;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client whose logs go through fraudscore's logger; librdkafka's own retries stay at debug. */
+export function confluentClient(brokers: string[], clientId: string): CkKafka {
+  const ck = loadConfluent();
+  const { logLevel } = ck.KafkaJS;
+  const sink = {
+    info: (message: string) => log.debug(message),
+    debug: (message: string) => log.debug(message),
+    warn: (message: string, extra?: Record<string, unknown>) => log.warn(message, pick(extra)),
+    error: (message: string, extra?: Record<string, unknown>) => log.warn(message, pick(extra)),
+    namespace() {
+      return sink;
+    },
+    setLogLevel() {},
+  };
+  return new ck.KafkaJS.Kafka({
+    kafkaJS: { brokers, clientId, logLevel: logLevel.WARN, logger: sink, connectionTimeout: 5000 },
+  });
+}
+
+function pick(extra: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (extra === undefined) return undefined;
+  return { broker: extra.broker, error: extra.error };
+}

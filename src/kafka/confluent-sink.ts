@@ -1,0 +1,169 @@
+import { performance } from 'node:perf_hooks';
+import { decisionEncoder, type Encoder } from '../avro/encoders.js';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import type { OutputBatch, Sink } from '../pipeline/sink.js';
+import type { Decision } from '../types.js';
+import type { CkConsumer, CkError, CkKafka, CkMessageOut, CkProducer } from './confluent-client.js';
+import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
+import { byTopic, type KafkaSinkOptions, type OffsetOwner } from './kafka-sink.js';
+
+const log = logger('confluent-sink');
+
+export interface ConfluentSinkOptions extends KafkaSinkOptions {
+  /** The broker aborts (and fences) a transaction left open this long, e.g. by a paused process. */
+  transactionTimeoutMs: number;
+}
+
+/** The source's consumer: its group metadata goes with the offsets (KIP-447). */
+export interface ConsumerOwner extends OffsetOwner {
+  readonly consumer: CkConsumer;
+}
+
+/**
+ * Decisions and dead letters through librdkafka. exactly-once: one transaction per micro-batch with
+ * sendOffsetsToTransaction carrying the consumer's group metadata (generation, member id), so the
+ * broker itself rejects the commit of a member that lost its partitions (KIP-447).
+ * at-least-once: idempotent produce with acks=all, then the source commits.
+ */
+export class ConfluentSink implements Sink {
+  private producer: CkProducer;
+  private readonly producerConfig: Record<string, unknown>;
+  private readonly encoder: Encoder<Decision>;
+  private readonly dlqMaxBytes: number;
+  private connected = false;
+  /** An abort failed (e.g. the broker was down): the client still believes a transaction is open. */
+  private broken = false;
+
+  constructor(
+    private readonly kafka: CkKafka,
+    private readonly opts: ConfluentSinkOptions,
+    private readonly owner: ConsumerOwner,
+  ) {
+    const exactlyOnce = opts.delivery === 'exactly-once';
+    // librdkafka refuses a record above its own message.max.bytes before the broker sees it.
+    this.dlqMaxBytes = Math.min(opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_BYTES);
+    this.producerConfig = {
+      'enable.idempotence': true,
+      acks: -1,
+      // Each write is awaited before the next: lingering would only add latency.
+      'linger.ms': 0,
+      'allow.auto.create.topics': false,
+      ...(exactlyOnce
+        ? {
+            'transactional.id': opts.transactionalId,
+            'transaction.timeout.ms': opts.transactionTimeoutMs,
+            'socket.timeout.ms': Math.min(60_000, opts.transactionTimeoutMs),
+          }
+        : {}),
+    };
+    this.producer = kafka.producer(this.producerConfig);
+    this.encoder = decisionEncoder(opts.decisionSchemaId);
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async write(batch: OutputBatch): Promise<void> {
+    const topicMessages = this.messages(batch);
+    if (this.opts.delivery === 'at-least-once') {
+      if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages });
+      const t0 = performance.now();
+      await this.owner.commit(batch.positions);
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
+      return;
+    }
+    if (this.broken) await this.reset();
+    const tx = await this.producer.transaction();
+    try {
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages });
+      const t0 = performance.now();
+      if (batch.positions.length > 0) {
+        // The broker fences a stale member (KIP-447); this check only saves a round trip when we know.
+        if (!this.owner.owns(batch.positions)) {
+          throw new FraudError(
+            ErrorCodes.PARTITIONS_REVOKED,
+            'partitions were revoked while the batch was in flight: aborting its transaction',
+            { canRetry: true },
+          );
+        }
+        await tx.sendOffsets({ consumer: this.owner.consumer, topics: byTopic(batch.positions) });
+      }
+      await tx.commit();
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
+    } catch (err) {
+      if (isFatal(err)) throw fatal(err);
+      try {
+        await tx.abort();
+      } catch (abortErr) {
+        if (isFatal(abortErr)) throw fatal(abortErr);
+        // The broker aborts it on timeout; this producer is replaced before the next transaction.
+        this.broken = true;
+        log.warn('transaction abort failed; the producer is replaced before the next batch', { err: abortErr });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A new producer with the same transactional id: its initTransactions aborts whatever the old one
+   * left open. Throws while the broker is unreachable; the batch is then retried later.
+   */
+  private async reset(): Promise<void> {
+    const old = this.producer;
+    await Promise.race([old.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    this.producer = this.kafka.producer(this.producerConfig);
+    await this.producer.connect();
+    this.broken = false;
+    log.info('transactional producer replaced');
+  }
+
+  private messages(batch: OutputBatch): { topic: string; messages: CkMessageOut[] }[] {
+    const out: { topic: string; messages: CkMessageOut[] }[] = [];
+    if (batch.decisions.length > 0) {
+      const messages: CkMessageOut[] = new Array(batch.decisions.length);
+      for (let i = 0; i < batch.decisions.length; i++) {
+        const d = batch.decisions[i];
+        messages[i] = { key: d.transaction_id, value: this.encoder.encode(d) };
+      }
+      out.push({ topic: this.opts.decisionsTopic, messages });
+    }
+    if (batch.deadLetters.length > 0) {
+      out.push({
+        topic: this.opts.dlqTopic,
+        messages: batch.deadLetters.map((d) => deadLetterMessage(d, this.dlqMaxBytes)),
+      });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+    this.connected = false;
+  }
+}
+
+/** A producer error librdkafka cannot recover from (e.g. fenced by a newer instance): the process must exit. */
+export class FatalKafkaError extends FraudError {
+  readonly fatal = true;
+  constructor(message: string, options: { cause: unknown }) {
+    super(ErrorCodes.KAFKA_FATAL, message, options);
+  }
+}
+
+const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)
+const ERR_PRODUCER_FENCED = 90;
+
+/** librdkafka cannot go on with this producer: fenced, or a fatal idempotence/transaction error. */
+function isFatal(err: unknown): boolean {
+  const e = err as CkError;
+  return e?.fatal === true || e?.code === ERR_FENCED || e?.code === ERR_PRODUCER_FENCED;
+}
+
+function fatal(err: unknown): FatalKafkaError {
+  return new FatalKafkaError(`the Kafka producer cannot continue: ${(err as Error).message}`, { cause: err });
+}

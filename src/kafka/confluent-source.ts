@@ -1,0 +1,294 @@
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import type { Position } from '../pipeline/sink.js';
+import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
+import type { CkConsumer, CkEachBatchPayload, CkKafka, CkTopicPartition } from './confluent-client.js';
+import type { KafkaSourceOptions } from './kafka-source.js';
+
+const log = logger('confluent-source');
+const ASSIGN = -175; // librdkafka ERR__ASSIGN_PARTITIONS
+const REVOKE = -174; // librdkafka ERR__REVOKE_PARTITIONS
+
+export interface ConfluentSourceOptions extends KafkaSourceOptions {
+  /** Exit (reject run) when records wait but none was written for this long. */
+  stallTimeoutMs: number;
+  /** Set when the sink failed fatally: the source stops and run() rejects with it. */
+  isFatal?: (err: unknown) => boolean;
+}
+
+/**
+ * Transactions from a consumer group through librdkafka, which fetches in its own threads. Fetching
+ * never waits for a write: each fetched batch is handed to the processor and the next one is taken at
+ * once; above `maxInFlight` records not yet written, the fetch loop waits (back-pressure). Offsets are
+ * committed (or sent in the transaction) only for written records; when a write fails, every
+ * partition is paused, what was in flight is dropped, and each partition is sought back to just after
+ * its last written record.
+ */
+export class ConfluentSource implements Source {
+  readonly consumer: CkConsumer;
+  private readonly assigned = new Set<string>();
+  /** Per partition: the next offset after the last written record (the seek target after a failure). */
+  private readonly writtenUpTo = new Map<string, string>();
+  private inFlight = 0;
+  private submissions = 0;
+  private rewinding = false;
+  private stopping = false;
+  private lastProgress = Date.now();
+  private failedSinceWrite = false;
+  private retryDelayMs = 0;
+  private idleWaiters: (() => void)[] = [];
+  private lowWaiters: (() => void)[] = [];
+  private lowMark = 0;
+  private finish: ((err?: unknown) => void) | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Wall time of the last event-loop tick: a stopped process (SIGSTOP, VM pause) is seen on resume. */
+  private lastTick = Date.now();
+
+  constructor(
+    kafka: CkKafka,
+    private readonly opts: ConfluentSourceOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      'group.id': opts.groupId,
+      'enable.auto.commit': false,
+      'auto.offset.reset': opts.fromBeginning === false ? 'latest' : 'earliest',
+      'isolation.level': opts.readCommitted ? 'read_committed' : 'read_uncommitted',
+      'session.timeout.ms': opts.sessionTimeoutMs ?? 30_000,
+      'heartbeat.interval.ms': Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 4)),
+      'fetch.wait.max.ms': 100,
+      'max.partition.fetch.bytes': opts.maxBytesPerPartition ?? 1_048_576,
+      'js.consumer.max.batch.size': 1024,
+      rebalance_cb: (err: { code: number }, assignment: CkTopicPartition[]) => this.onRebalance(err, assignment),
+    });
+  }
+
+  get assignment(): readonly string[] {
+    return [...this.assigned];
+  }
+
+  /** Milliseconds since a record was last written (0 while nothing waits). */
+  get millisSinceProgress(): number {
+    return this.inFlight === 0 ? 0 : Date.now() - this.lastProgress;
+  }
+
+  /** True while every position's partition is still ours and this process was not stopped meanwhile. */
+  owns(positions: readonly Position[]): boolean {
+    if (this.rewinding || this.stalledLoop()) return false;
+    for (const p of positions) if (!this.assigned.has(`${p.topic}/${p.partition}`)) return false;
+    return true;
+  }
+
+  async run(handler: RecordHandler): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.finish = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.opts.topic] });
+    this.watchdog = setInterval(() => this.watch(), 250);
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload, handler),
+    });
+    return done;
+  }
+
+  private async onBatch({ batch, resolveOffset }: CkEachBatchPayload, handler: RecordHandler): Promise<void> {
+    const n = batch.messages.length;
+    // Unresolved, the batch is fetched again from its first offset (the compat layer seeks back).
+    if (n === 0 || this.rewinding || this.stopping) return;
+    const key = `${batch.topic}/${batch.partition}`;
+    if (!this.writtenUpTo.has(key)) this.writtenUpTo.set(key, batch.messages[0].offset);
+    const arrivedAt = performance.now();
+    const records: SourceRecord[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const m = batch.messages[i];
+      records[i] = {
+        key: m.key,
+        value: m.value,
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        arrivedAt,
+        timestamp: Number(m.timestamp),
+      };
+    }
+    const last = batch.lastOffset();
+    this.opts.progress?.fetched(batch.topic, batch.partition, Number(batch.messages[0].offset), Number(batch.highWatermark));
+    // The fetch position moves on now; the commit follows the writes (written()).
+    resolveOffset(last);
+    // A stall is measured from the last write, or from when work arrived after an idle spell; retries
+    // after a failed write do not restart the clock.
+    if (this.inFlight === 0 && !this.failedSinceWrite) this.lastProgress = Date.now();
+    this.inFlight += n;
+    this.submissions++;
+    handler(records).then(
+      () => this.settled(n),
+      (err: unknown) => {
+        this.settled(n);
+        this.failed(err);
+      },
+    );
+    // Back-pressure: this worker (one of partitionsConcurrently) takes no more batches until the
+    // records in hand fall below half the bound; librdkafka's prefetch queue is bounded too. (The
+    // compat layer's pause()/resume() can leave a partition paused for good when every worker idles.)
+    if (this.inFlight > this.opts.maxInFlight) await this.below(this.opts.maxInFlight / 2);
+  }
+
+  private settled(n: number): void {
+    this.inFlight -= n;
+    if (--this.submissions === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.lowWaiters.length > 0 && (this.inFlight < this.lowMark || this.stopping || this.rewinding)) {
+      for (const w of this.lowWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves once fewer than `mark` records are in hand (or the source stops or rewinds). */
+  private below(mark: number): Promise<void> {
+    this.lowMark = mark;
+    return new Promise((r) => this.lowWaiters.push(r));
+  }
+
+  /** A write failed: drop what is in flight, seek every partition back to its last written record. */
+  private failed(err: unknown): void {
+    if (this.opts.isFatal?.(err)) {
+      log.error('the Kafka producer failed fatally; exiting so that a supervisor restarts the scorer', { err });
+      void this.stop(err);
+      return;
+    }
+    this.failedSinceWrite = true;
+    if (this.rewinding || this.stopping) return;
+    // Batches fetched meanwhile are handed back unresolved (the compat layer seeks to their start);
+    // the seeks below, queued after those, put each partition back after its last written record.
+    this.rewinding = true;
+    for (const w of this.lowWaiters.splice(0)) w();
+    // Back off while writes keep failing (a broker down): 100 ms doubling to 5 s, reset by a write.
+    this.retryDelayMs = Math.min(5000, this.retryDelayMs === 0 ? 100 : this.retryDelayMs * 2);
+    const delay = this.retryDelayMs;
+    log.warn('a micro-batch was not written; retrying from the last written record of each partition', {
+      err,
+      inFlight: this.inFlight,
+      retryInMs: this.retryDelayMs,
+    });
+    void (async () => {
+      await this.idle();
+      await new Promise((r) => setTimeout(r, delay));
+      for (const key of this.assigned) {
+        const offset = this.writtenUpTo.get(key);
+        if (offset === undefined) continue;
+        const slash = key.lastIndexOf('/');
+        try {
+          this.consumer.seek({ topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), offset });
+        } catch (seekErr) {
+          log.warn('seek failed (partition moved meanwhile)', { err: seekErr, partition: key });
+        }
+      }
+      this.rewinding = false;
+    })();
+  }
+
+  /** Resolves once every submission handed to the processor has settled. */
+  private idle(): Promise<void> {
+    if (this.submissions === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Called by the sink once positions are durable. */
+  written(positions: readonly Position[]): void {
+    this.lastProgress = Date.now();
+    this.failedSinceWrite = false;
+    this.retryDelayMs = 0;
+    for (const p of positions) {
+      const key = `${p.topic}/${p.partition}`;
+      if (!this.assigned.has(key)) continue;
+      this.writtenUpTo.set(key, p.offset);
+      this.opts.progress?.written(p.topic, p.partition, Number(p.offset));
+    }
+  }
+
+  /** At-least-once commit, after the sink's acknowledgement. */
+  async commit(positions: readonly Position[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.consumer.commitOffsets(
+      positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
+    );
+  }
+
+  private async onRebalance(err: { code: number }, tps: CkTopicPartition[]): Promise<void> {
+    if (err.code === ASSIGN) {
+      for (const tp of tps) this.assigned.add(`${tp.topic}/${tp.partition}`);
+      this.opts.progress?.assigned(this.assigned);
+      this.opts.progress?.up();
+      log.info('partitions assigned', { assigned: [...this.assigned] });
+      return;
+    }
+    if (err.code !== REVOKE) return;
+    // Let the batches in flight finish while the partitions are still ours (bounded: the group waits).
+    if (this.submissions > 0 && !this.stalledLoop()) {
+      await Promise.race([
+        this.idle(),
+        new Promise((r) => setTimeout(r, Math.min(10_000, (this.opts.sessionTimeoutMs ?? 30_000) / 2))),
+      ]);
+    }
+    for (const tp of tps) {
+      const key = `${tp.topic}/${tp.partition}`;
+      this.assigned.delete(key);
+      this.writtenUpTo.delete(key);
+    }
+    this.opts.progress?.assigned(this.assigned);
+    log.info('partitions revoked', { revoked: tps.map((tp) => `${tp.topic}/${tp.partition}`) });
+  }
+
+  /** The event loop did not run for a while: this process was stopped and may be a zombie now. */
+  private stalledLoop(): boolean {
+    return Date.now() - this.lastTick > Math.max(2000, (this.opts.sessionTimeoutMs ?? 30_000) / 3);
+  }
+
+  private watch(): void {
+    const now = Date.now();
+    if (now - this.lastTick > Math.max(2000, (this.opts.sessionTimeoutMs ?? 30_000) / 3)) {
+      log.warn('this process did not run for a while (stopped or starved); its in-flight batches are retried', {
+        seconds: (now - this.lastTick) / 1000,
+      });
+      this.lastTick = now;
+      if (this.inFlight > 0) this.failed(new Error('process stalled'));
+      return;
+    }
+    this.lastTick = now;
+    // Records in hand and none written. (Lag on the broker is no such sign: transaction markers and
+    // aborted records keep the high watermark above the last readable record.)
+    const waiting = this.inFlight;
+    const since = this.lastProgress;
+    if (waiting > 0 && now - since > this.opts.stallTimeoutMs) {
+      const err = new FraudError(
+        ErrorCodes.CONSUMER_STALLED,
+        `no record written for ${Math.round((now - since) / 1000)} s while ${waiting} wait (--stall-timeout-ms ${this.opts.stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
+      );
+      log.error('the consumer made no progress; exiting so that a supervisor restarts the scorer', {
+        err,
+        stallTimeoutMs: this.opts.stallTimeoutMs,
+      });
+      void this.stop(err);
+    }
+  }
+
+  /** Stops fetching, lets the processor finish what it holds (the caller closes it), leaves the group. */
+  async stop(err?: unknown): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.opts.progress?.down(err === undefined ? 'stopped' : `stopped: ${err instanceof Error ? err.message : String(err)}`);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    for (const w of this.lowWaiters.splice(0)) w();
+    try {
+      if (this.submissions > 0) {
+        await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 5000))]);
+      }
+      await this.consumer.disconnect();
+    } catch (discErr) {
+      log.warn('consumer disconnect failed', { err: discErr });
+    } finally {
+      this.finish?.(err);
+    }
+  }
+}

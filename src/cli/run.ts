@@ -20,7 +20,12 @@ import { LabelConsumer } from '../kafka/label-consumer.js';
 import { checkKafka } from '../kafka/startup-check.js';
 import { logger } from '../log/logger.js';
 import { ChallengerAgreement } from '../monitoring/batch-observers.js';
-import { type ConsumerProgress, HeadPoller, type ProgressFeed, ProgressMetrics } from '../monitoring/consumer-progress.js';
+import {
+  type ConsumerProgress,
+  HeadPoller,
+  type ProgressFeed,
+  ProgressMetrics,
+} from '../monitoring/consumer-progress.js';
 import { dashboardHtml } from '../monitoring/dashboard.js';
 import { DriftMonitor } from '../monitoring/drift.js';
 import { HttpServer, type ReadinessCheck } from '../monitoring/http.js';
@@ -423,7 +428,11 @@ async function openKafkaIo(
     isFatal: (err) => err instanceof FatalKafkaError,
   });
   // A transaction left open by a stopped process is aborted (and its producer fenced) by the broker.
-  const sink = new ConfluentSink(ck, { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs }, source);
+  const sink = new ConfluentSink(
+    ck,
+    { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs, codec: cfg.compression },
+    source,
+  );
   await withTimeout(sink.connect(), cfg, 'the Kafka producer');
   return {
     source,

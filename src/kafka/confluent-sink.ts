@@ -13,6 +13,8 @@ const log = logger('confluent-sink');
 export interface ConfluentSinkOptions extends KafkaSinkOptions {
   /** The broker aborts (and fences) a transaction left open this long, e.g. by a paused process. */
   transactionTimeoutMs: number;
+  /** librdkafka's compression.codec for decisions and dead letters (default none). */
+  codec?: 'none' | 'gzip' | 'snappy' | 'lz4';
 }
 
 /** The source's consumer: its group metadata goes with the offsets (KIP-447). */
@@ -49,6 +51,7 @@ export class ConfluentSink implements Sink {
       // Each write is awaited before the next: lingering would only add latency.
       'linger.ms': 0,
       'allow.auto.create.topics': false,
+      'compression.codec': opts.codec ?? 'none',
       ...(exactlyOnce
         ? {
             'transactional.id': opts.transactionalId,

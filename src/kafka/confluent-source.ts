@@ -115,7 +115,12 @@ export class ConfluentSource implements Source {
       };
     }
     const last = batch.lastOffset();
-    this.opts.progress?.fetched(batch.topic, batch.partition, Number(batch.messages[0].offset), Number(batch.highWatermark));
+    this.opts.progress?.fetched(
+      batch.topic,
+      batch.partition,
+      Number(batch.messages[0].offset),
+      Number(batch.highWatermark),
+    );
     // The fetch position moves on now; the commit follows the writes (written()).
     resolveOffset(last);
     // A stall is measured from the last write, or from when work arrived after an idle spell; retries
@@ -277,7 +282,9 @@ export class ConfluentSource implements Source {
   async stop(err?: unknown): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.opts.progress?.down(err === undefined ? 'stopped' : `stopped: ${err instanceof Error ? err.message : String(err)}`);
+    this.opts.progress?.down(
+      err === undefined ? 'stopped' : `stopped: ${err instanceof Error ? err.message : String(err)}`,
+    );
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     for (const w of this.lowWaiters.splice(0)) w();
     try {

@@ -74,91 +74,96 @@ describe('compression codecs (no broker)', () => {
 describe.skipIf(!existsSync(LIBS))('compressed input from the Kafka Java producer', () => {
   const stack = useStackClients();
 
-  it('gzip, snappy, lz4 and zstd records on both input topics are decided / applied', async () => {
-    const t = await createTestTopics(stack.admin, 'codecs', 2);
-    const prefix = `${randomName('fs')}:`;
-    stack.cleanups.push(
-      () => deleteTestTopics(stack.admin, t),
-      () => dropNamespace(stack.redis, prefix),
-    );
-    const app = await Pipeline.start(
-      parseRunConfig(
-        ['--redis-prefix', prefix, '--http-port', '0', '--head-poll-ms', '500'],
-        scorerEnv(t, { FRAUDSCORE_NO_HTTP: 'false' }),
-      ),
-    );
-    stack.cleanups.push(() => app.stop());
-    const running = app.runToEnd();
-    const deadline = Date.now() + 30_000;
-    while ((await fetch(`${app.url}/readyz`)).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`not ready: ${await (await fetch(`${app.url}/readyz`)).text()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-
-    // Lines for the Java producer: each codec its own transactions (ids tell the codec) and labels.
-    const txEnc = transactionEncoder();
-    const labelEnc = labelEncoder();
-    const txs = [
-      ...quickStream({ count: PER_CODEC * READABLE_CODECS.length, seed: 16, customers: 50, terminals: 100 }),
-    ];
-    const lines: string[] = [];
-    READABLE_CODECS.forEach((codec, c) => {
-      for (let i = 0; i < PER_CODEC; i++) {
-        const tx = { ...txs[c * PER_CODEC + i]!, transaction_id: `${codec}-${i}` };
-        lines.push(
-          [codec, t.transactions, Buffer.from(tx.customer_id).toString('hex'), txEnc.encode(tx).toString('hex')].join(
-            '\t',
-          ),
-        );
-        if (i < LABELS_PER_CODEC) {
-          const label = {
-            transaction_id: tx.transaction_id,
-            customer_id: tx.customer_id,
-            terminal_id: tx.terminal_id,
-            event_time: tx.event_time,
-            reported_time: tx.event_time + 1000,
-            is_fraud: i % 2 === 0,
-          };
-          lines.push([codec, t.labels, '', labelEnc.encode(label).toString('hex')].join('\t'));
-        }
-      }
-    });
-    const java = spawnSync('java', ['-cp', `${LIBS}/*`, PRODUCER, kafkaBrokers().join(',')], {
-      input: `${lines.join('\n')}\n`,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(java.status, java.stderr).toBe(0);
-    expect(java.stdout).toContain(`sent ${lines.length}`);
-
-    const total = PER_CODEC * READABLE_CODECS.length;
-    const decisions = await readTopic(stack.kafka, t.decisions, total, { timeoutMs: 60_000 });
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    await app.stop();
-    expect(await running).toBe(0);
-
-    const ids = new Set(decisions.map((d) => d.value!.toString('latin1').match(/(gzip|snappy|lz4|zstd)-\d+/)?.[0]));
-    for (const codec of READABLE_CODECS) {
-      expect(
-        [...ids].filter((id) => id?.startsWith(`${codec}-`)),
-        codec,
-      ).toHaveLength(PER_CODEC);
-    }
-    const value = (series: string) =>
-      Number(
-        metrics
-          .split('\n')
-          .find((l) => l.startsWith(`${series} `))
-          ?.split(' ')[1],
+  // Every supported client reads every codec on the transactions topic (the labels consumer is kafkajs).
+  it.each(['confluent', 'kafkajs'] as const)(
+    'gzip, snappy, lz4 and zstd records on both input topics are decided / applied (%s client)',
+    async (client) => {
+      const t = await createTestTopics(stack.admin, 'codecs', 2);
+      const prefix = `${randomName('fs')}:`;
+      stack.cleanups.push(
+        () => deleteTestTopics(stack.admin, t),
+        () => dropNamespace(stack.redis, prefix),
       );
-    // Both consumers alive; every label consumed (offsets moved past all of them); nothing dead-lettered.
-    expect(value('fraudscore_consumer_up{consumer="transactions"}')).toBe(1);
-    expect(value('fraudscore_consumer_up{consumer="labels"}')).toBe(1);
-    expect(value('fraudscore_consumer_progress_offsets_total{consumer="labels"}')).toBe(
-      LABELS_PER_CODEC * READABLE_CODECS.length,
-    );
-    expect(metrics).not.toMatch(/^fraudscore_dead_letters_total\{code="[A-Z_]+"\} [1-9]/m);
-  }, 120_000);
+      const app = await Pipeline.start(
+        parseRunConfig(
+          ['--redis-prefix', prefix, '--http-port', '0', '--head-poll-ms', '500'],
+          scorerEnv(t, { FRAUDSCORE_NO_HTTP: 'false', FRAUDSCORE_KAFKA_CLIENT: client }),
+        ),
+      );
+      stack.cleanups.push(() => app.stop());
+      const running = app.runToEnd();
+      const deadline = Date.now() + 30_000;
+      while ((await fetch(`${app.url}/readyz`)).status !== 200) {
+        if (Date.now() > deadline) throw new Error(`not ready: ${await (await fetch(`${app.url}/readyz`)).text()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+
+      // Lines for the Java producer: each codec its own transactions (ids tell the codec) and labels.
+      const txEnc = transactionEncoder();
+      const labelEnc = labelEncoder();
+      const txs = [
+        ...quickStream({ count: PER_CODEC * READABLE_CODECS.length, seed: 16, customers: 50, terminals: 100 }),
+      ];
+      const lines: string[] = [];
+      READABLE_CODECS.forEach((codec, c) => {
+        for (let i = 0; i < PER_CODEC; i++) {
+          const tx = { ...txs[c * PER_CODEC + i]!, transaction_id: `${codec}-${i}` };
+          lines.push(
+            [codec, t.transactions, Buffer.from(tx.customer_id).toString('hex'), txEnc.encode(tx).toString('hex')].join(
+              '\t',
+            ),
+          );
+          if (i < LABELS_PER_CODEC) {
+            const label = {
+              transaction_id: tx.transaction_id,
+              customer_id: tx.customer_id,
+              terminal_id: tx.terminal_id,
+              event_time: tx.event_time,
+              reported_time: tx.event_time + 1000,
+              is_fraud: i % 2 === 0,
+            };
+            lines.push([codec, t.labels, '', labelEnc.encode(label).toString('hex')].join('\t'));
+          }
+        }
+      });
+      const java = spawnSync('java', ['-cp', `${LIBS}/*`, PRODUCER, kafkaBrokers().join(',')], {
+        input: `${lines.join('\n')}\n`,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(java.status, java.stderr).toBe(0);
+      expect(java.stdout).toContain(`sent ${lines.length}`);
+
+      const total = PER_CODEC * READABLE_CODECS.length;
+      const decisions = await readTopic(stack.kafka, t.decisions, total, { timeoutMs: 60_000 });
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      await app.stop();
+      expect(await running).toBe(0);
+
+      const ids = new Set(decisions.map((d) => d.value!.toString('latin1').match(/(gzip|snappy|lz4|zstd)-\d+/)?.[0]));
+      for (const codec of READABLE_CODECS) {
+        expect(
+          [...ids].filter((id) => id?.startsWith(`${codec}-`)),
+          codec,
+        ).toHaveLength(PER_CODEC);
+      }
+      const value = (series: string) =>
+        Number(
+          metrics
+            .split('\n')
+            .find((l) => l.startsWith(`${series} `))
+            ?.split(' ')[1],
+        );
+      // Both consumers alive; every label consumed (offsets moved past all of them); nothing dead-lettered.
+      expect(value('fraudscore_consumer_up{consumer="transactions"}')).toBe(1);
+      expect(value('fraudscore_consumer_up{consumer="labels"}')).toBe(1);
+      expect(value('fraudscore_consumer_progress_offsets_total{consumer="labels"}')).toBe(
+        LABELS_PER_CODEC * READABLE_CODECS.length,
+      );
+      expect(metrics).not.toMatch(/^fraudscore_dead_letters_total\{code="[A-Z_]+"\} [1-9]/m);
+    },
+    120_000,
+  );
 });
 
 describe.skipIf(!existsSync(LIBS))('compressed output read by the Kafka Java consumer', () => {

@@ -6,7 +6,7 @@
 // the atom-at-zero terminal risks alike.
 
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, FEATURE_NAMES, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
+import { DAY_MS, FEATURE_NAMES, FEATURE_SET, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { DriftMonitor } from '../../src/monitoring/drift.js';
 import { baselineHistogram } from '../../src/monitoring/histogram.js';
@@ -56,6 +56,7 @@ function manifestOf(sample: Float32Array): Manifest {
   return {
     name: 'drift-features',
     format: 'onnx',
+    feature_set: FEATURE_SET,
     version: '1',
     description: 'test',
     file: 'model.onnx',

@@ -207,7 +207,7 @@ def main() -> int:
     ap.add_argument("--sim", help="simulate output folder (simulation.json, *.avro) for provenance")
     ap.add_argument("--out", default="models/champion")
     ap.add_argument("--name", default="champion")
-    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--version", default="2.0.0")  # 2: feature set v2
     ap.add_argument("--train-start", default="2018-07-25")
     ap.add_argument("--validation-train-start", default="2018-07-11")
     ap.add_argument("--report", default="reports/training.json", help="where to write the training report")

@@ -1,6 +1,6 @@
 // Backlog-drain parity: a simulated history produced to Kafka (transactions keyed by customer, fraud
 // labels on the labels topic) and drained by real scorer processes through Redis gives, for every
-// record, exactly the 15 features `backfill` writes for it. Shared by the integration test and the bench.
+// record, exactly the features `backfill` writes for it. Shared by the integration test and the bench.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,7 +39,7 @@ export interface DrainOptions {
 
 export interface DrainResult {
   records: number;
-  /** Records whose decision carries exactly backfill's 15 features. */
+  /** Records whose decision carries exactly backfill’s features. */
   equal: number;
   /** Decisions marked degraded. */
   degraded: number;

@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../src/features/feature-names.js';
+import { FEATURE_NAMES, FEATURE_SET, type FeatureName, N_FEATURES } from '../src/features/feature-names.js';
 import type { Histogram, Manifest } from '../src/scoring/manifest.js';
 import { logisticModel } from '../src/scoring/onnx-builder.js';
 import { rng } from '../src/simulate/random.js';
@@ -50,6 +50,11 @@ export const PLACEHOLDER_WEIGHTS: Readonly<Record<FeatureName, number>> = {
   terminal_risk_7d: 0.24,
   terminal_nb_tx_30d: -0.05,
   terminal_risk_30d: 0.18,
+  // The v2 amount-anomaly features carry no hand weight: the placeholder predates them.
+  amount_to_customer_avg_7d: 0,
+  amount_to_customer_avg_30d: 0,
+  customer_nb_high_ratio_7d: 0,
+  customer_max_ratio_7d: 0,
 };
 export const PLACEHOLDER_BIAS = -5;
 export const PLACEHOLDER_THRESHOLDS = { review: 0.3, decline: 0.7 } as const;
@@ -118,6 +123,11 @@ export function syntheticSample(seed = SAMPLE_SEED, size = SAMPLE_SIZE): Float32
       v[k++] = n;
       v[k++] = n === 0 ? 0 : binomial(rand, n, pTerminal) / n;
     }
+    // The v2 ratios follow from the columns above (no extra draws: the v1 columns stay as they were).
+    v[15] = v[0]! / v[6]!;
+    v[16] = v[0]! / v[8]!;
+    v[17] = v[16]! > 2.5 ? 1 : 0;
+    v[18] = Math.max(1, v[16]!);
   }
   return rows;
 }
@@ -247,6 +257,7 @@ export function placeholderArtifacts(opts: PlaceholderOptions = {}): {
     file: 'model.onnx',
     input_name: 'features',
     output_name: 'score',
+    feature_set: FEATURE_SET,
     features: [...FEATURE_NAMES],
     thresholds: { ...PLACEHOLDER_THRESHOLDS },
     importance,

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-FEATURES = [
+# The handbook's 15 features (feature set v1): what its baseline recipes (baselines.py) are defined on.
+HANDBOOK_FEATURES = [
     "amount",
     "is_weekend",
     "is_night",
@@ -26,6 +27,14 @@ FEATURES = [
     "terminal_risk_7d",
     "terminal_nb_tx_30d",
     "terminal_risk_30d",
+]
+# Feature set v2 (src/features/feature-names.ts, same order): the champion's and challenger's inputs.
+FEATURE_SET = "v2"
+FEATURES = HANDBOOK_FEATURES + [
+    "amount_to_customer_avg_7d",
+    "amount_to_customer_avg_30d",
+    "customer_nb_high_ratio_7d",
+    "customer_max_ratio_7d",
 ]
 DAY_MS = 86_400_000
 TRAIN_DAYS = DELAY_DAYS = TEST_DAYS = 7

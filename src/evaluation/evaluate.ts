@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { N_FEATURES } from '../features/feature-names.js';
 import { loadScorer } from '../pipeline/challenger.js';
+import type { Manifest } from '../scoring/manifest.js';
 import { parseRows, type TrainingRows } from '../simulate/backfill.js';
 import {
   aucRoc,
@@ -71,8 +72,9 @@ export async function loadTestWeek(rowsFile: string, trainStart: string): Promis
   };
 }
 
-export async function scoreWith(dir: string, input: Float32Array, maxBatch = 1024) {
-  const { scorer, manifest } = await loadScorer(dir, maxBatch);
+/** Scores input with the model in dir (its manifest, or `given`, already validated). */
+export async function scoreWith(dir: string, input: Float32Array, maxBatch = 1024, given?: Manifest) {
+  const { scorer, manifest } = await loadScorer(dir, maxBatch, given);
   const n = input.length / N_FEATURES;
   const scores = new Float32Array(n);
   const t0 = performance.now();

@@ -1,20 +1,26 @@
-// The one place that turns window aggregates into the v1 feature vector. Both stores return the same
-// 12 integers (counts and sums of minor units), so dividing here, once, in JS gives bit-identical
-// Float32 vectors whatever store produced them.
+// The one place that turns window aggregates into the feature vector (FEATURE_SET v2). Both stores
+// return the same 14 aggregates (counts and sums of minor units, and the ratio trace's count and max,
+// all from windows.ts), so dividing here, once, in JS gives bit-identical Float32 vectors whatever
+// store produced them.
 
 import type { Transaction } from '../types.js';
-import { DAY_MS, LABEL_DELAY_DAYS, N_FEATURES, WINDOW_DAYS } from './feature-names.js';
+import { DAY_MS, LABEL_DELAY_DAYS, WINDOW_DAYS } from './feature-names.js';
 
 /**
- * Layout of the 12 window aggregates both stores produce for one transaction:
+ * Layout of the 14 window aggregates both stores produce for one transaction:
  * [cust count 1d, cust sum-minor 1d, cust count 7d, cust sum-minor 7d, cust count 30d, cust sum-minor 30d,
- *  term count 1d, term fraud count 1d, term count 7d, term fraud count 7d, term count 30d, term fraud count 30d].
+ *  term count 1d, term fraud count 1d, term count 7d, term fraud count 7d, term count 30d, term fraud count 30d,
+ *  cust high-ratio count 7d, cust max ratio 7d].
  * Customer windows are (t − n d, t] (current transaction included); terminal windows are
- * (t − 7 d − n d, t − 7 d].
+ * (t − 7 d − n d, t − 7 d]. The ratio trace (CustomerWindow.ratioTrace) looks at each of the customer's
+ * transactions in (t − 7 d, t] against the customer's 30-day mean at that transaction's time.
  */
-export const N_AGGREGATES = 12;
+export const N_AGGREGATES = 14;
 
-/** The longest look-back any feature needs: the 30-day terminal window ending 7 days back. */
+/**
+ * The longest look-back any feature needs: the 30-day terminal window ending 7 days back, and the
+ * customer's 30-day mean at a transaction up to 7 days back (both 37 days).
+ */
 export const MAX_LOOKBACK_MS = (LABEL_DELAY_DAYS + WINDOW_DAYS[WINDOW_DAYS.length - 1]) * DAY_MS;
 /** Window entries older than (event time − RETAIN_MS) are trimmed: the longest look-back plus one day of slack. */
 export const RETAIN_MS = MAX_LOOKBACK_MS + DAY_MS;
@@ -26,7 +32,8 @@ export const RETAIN_MS = MAX_LOOKBACK_MS + DAY_MS;
 export const DEFAULT_FEATURES_DOC =
   'Degraded (feature store unavailable) defaults: amount, is_weekend and is_night are computed from the ' +
   'transaction itself; every customer window is filled as if this were the customer’s only transaction ' +
-  '(count 1, mean amount = amount); every terminal window is empty (count 0, risk 0).';
+  '(count 1, mean amount = amount, amount ratios 1, no high-ratio transaction, max ratio 1; ratios 0 ' +
+  'for a zero amount); every terminal window is empty (count 0, risk 0).';
 
 // ISO 4217 minor-unit exponents that are not 2. Unknown or absent currencies use 2.
 const EXPONENTS: Readonly<Record<string, number>> = {
@@ -85,8 +92,9 @@ function writeCalendar(tx: Transaction, scale: number, out: Float32Array, offset
 }
 
 /**
- * Writes tx's 15 features (FEATURE_NAMES order) into out[offset .. offset + 15) from its 12 window
- * aggregates read at agg[aggOffset ..] (layout: see N_AGGREGATES).
+ * Writes tx's features (FEATURE_NAMES order) into out[offset .. offset + N_FEATURES) from its 14 window
+ * aggregates read at agg[aggOffset ..] (layout: see N_AGGREGATES). The ratios amount / customer mean
+ * are amount_minor · count / sum in double (0 when the sum is 0), so the currency scale cancels.
  */
 export function writeFeatures(
   tx: Transaction,
@@ -110,11 +118,17 @@ export function writeFeatures(
     out[o] = count;
     out[o + 1] = count > 0 ? agg[a + 1] / count : 0;
   }
+  const s7 = agg[aggOffset + 3];
+  const s30 = agg[aggOffset + 5];
+  out[o] = s7 > 0 ? (tx.amount_minor * agg[aggOffset + 2]) / s7 : 0;
+  out[o + 1] = s30 > 0 ? (tx.amount_minor * agg[aggOffset + 4]) / s30 : 0;
+  out[o + 2] = agg[aggOffset + 12];
+  out[o + 3] = agg[aggOffset + 13];
 }
 
 /**
  * The degraded vector (see DEFAULT_FEATURES_DOC): customer windows as if this were the customer's only
- * transaction (count 1, mean = amount), terminal windows empty (count 0, risk 0).
+ * transaction (count 1, mean = amount, ratios 1), terminal windows empty (count 0, risk 0).
  */
 export function writeDefaultFeatures(tx: Transaction, out: Float32Array, offset: number): void {
   const scale = currencyScale(tx.currency);
@@ -124,5 +138,10 @@ export function writeDefaultFeatures(tx: Transaction, out: Float32Array, offset:
     out[offset + i] = 1;
     out[offset + i + 1] = amount;
   }
-  for (let i = 9; i < N_FEATURES; i++) out[offset + i] = 0;
+  for (let i = 9; i < 15; i++) out[offset + i] = 0;
+  const ratio = tx.amount_minor > 0 ? 1 : 0;
+  out[offset + 15] = ratio;
+  out[offset + 16] = ratio;
+  out[offset + 17] = 0;
+  out[offset + 18] = ratio;
 }

@@ -1,4 +1,5 @@
-// The v1 feature contract (Fraud Detection Handbook's 15): the order here is the model input order.
+// The feature contract: the order here is the model input order. v2 = the Fraud Detection Handbook's 15
+// (v1) followed by 4 amount-anomaly features of the customer (see compute.ts for their definitions).
 
 export const FEATURE_NAMES = [
   'amount',
@@ -16,7 +17,17 @@ export const FEATURE_NAMES = [
   'terminal_risk_7d',
   'terminal_nb_tx_30d',
   'terminal_risk_30d',
+  'amount_to_customer_avg_7d',
+  'amount_to_customer_avg_30d',
+  'customer_nb_high_ratio_7d',
+  'customer_max_ratio_7d',
 ] as const;
+
+/** The version of FEATURE_NAMES a manifest must name (`feature_set`); bump it with any change to the list. */
+export const FEATURE_SET = 'v2';
+
+/** The handbook's 15 features (v1), a prefix of FEATURE_NAMES: what the handbook's baseline recipes use. */
+export const HANDBOOK_FEATURE_COUNT = 15;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 

@@ -1,4 +1,4 @@
-// One customer's and one terminal's window state, and the 12 aggregates of compute.ts read from it. The
+// One customer's and one terminal's window state, and the 14 aggregates of compute.ts read from it. The
 // in-memory store and the Redis store's scorer-side cache both use these classes, so for the same
 // sequence of operations they return the same aggregates by construction.
 
@@ -18,7 +18,7 @@ export class CustomerWindow {
     return added;
   }
 
-  /** Count and sum of minor units over (t − n d, t], n = 1, 7, 30, into agg[0..6). */
+  /** Count and sum of minor units over (t − n d, t], n = 1, 7, 30, into agg[0..6), and the ratio trace into agg[12..14). */
   aggregates(t: number, agg: Float64Array): void {
     const w = this.tx;
     const lo1 = t - DAY_MS;
@@ -50,6 +50,54 @@ export class CustomerWindow {
     agg[3] = s7;
     agg[4] = c30;
     agg[5] = s30;
+    this.ratioTrace(t, agg);
+  }
+
+  /**
+   * The 7-day ratio trace into agg[12..14): over the transactions i in (t − 7 d, t], r_i = amount_i /
+   * (the customer's mean amount over (t_i − 30 d, t_i]), "the mean at that time": every entry of the
+   * log with a time ≤ t_i counts, the transaction itself and any of the same millisecond included,
+   * as the log holds them now (so it is a function of the log's entries up to t alone, whatever order
+   * they arrived in). agg[12] = how many r_i > 2.5 (compared exactly on integers: 2·a·c > 5·s),
+   * agg[13] = max r_i (a·c / s in double; 0 when every sum is 0). Two pointers over the sorted log:
+   * O(entries in 37 days), no allocation.
+   */
+  private ratioTrace(t: number, agg: Float64Array): void {
+    const w = this.tx;
+    const end = w.upperBound(t);
+    let i = w.upperBound(t - 7 * DAY_MS);
+    if (i >= end) {
+      agg[12] = 0;
+      agg[13] = 0;
+      return;
+    }
+    let lo = w.upperBound(w.timeAt(i) - 30 * DAY_MS);
+    let hi = lo;
+    let c = 0;
+    let s = 0;
+    let high = 0;
+    let max = 0;
+    for (; i < end; i++) {
+      const ti = w.timeAt(i);
+      while (hi < end && w.timeAt(hi) <= ti) {
+        s += w.valueAt(hi);
+        c++;
+        hi++;
+      }
+      const cut = ti - 30 * DAY_MS;
+      while (w.timeAt(lo) <= cut) {
+        s -= w.valueAt(lo);
+        c--;
+        lo++;
+      }
+      if (s <= 0) continue;
+      const ac = w.valueAt(i) * c;
+      if (ac * 2 > s * 5) high++;
+      const r = ac / s;
+      if (r > max) max = r;
+    }
+    agg[12] = high;
+    agg[13] = max;
   }
 }
 

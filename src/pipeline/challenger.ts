@@ -35,8 +35,12 @@ export interface ShadowChallengerStats {
 }
 
 /** Loads a scorer for a model folder by its manifest's format (ONNX Runtime or TF.js). */
-export async function loadScorer(dir: string, maxBatch: number): Promise<{ scorer: Scorer; manifest: Manifest }> {
-  const manifest = await loadManifest(dir);
+export async function loadScorer(
+  dir: string,
+  maxBatch: number,
+  given?: Manifest,
+): Promise<{ scorer: Scorer; manifest: Manifest }> {
+  const manifest = given ?? (await loadManifest(dir));
   if (manifest.format === 'onnx') return { scorer: await OnnxScorer.load(dir, { manifest, maxBatch }), manifest };
   const { TfjsScorer } = await import('../scoring/tfjs-scorer.js');
   return { scorer: await TfjsScorer.load(dir, { manifest, maxBatch }), manifest };

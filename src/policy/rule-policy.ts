@@ -1,5 +1,5 @@
 // The rule-based fallback score: used when the model cannot score a batch (deadline, error), so every
-// record is still decided. Deterministic, from the 15 features alone, no state.
+// record is still decided. Deterministic, from the feature vector alone (handbook features only), no state.
 
 import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 

@@ -32,7 +32,7 @@ interface FeatureTail {
 }
 
 /**
- * Reason codes, chosen to be cheap (15 binary searches over 11 edges, no allocation until the top 3
+ * Reason codes, chosen to be cheap (one binary search per feature over 11 edges, no allocation until the top 3
  * are copied out) and sound enough for a first line of explanation:
  *   strength_i = importance_i × |2·F_i(x_i) − 1|
  * where F_i is the feature's training CDF from the manifest's baseline histogram (mid-bin value, so

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, FraudError } from '../errors.js';
-import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
+import { FEATURE_NAMES, FEATURE_SET, type FeatureName } from '../features/feature-names.js';
 
 export interface Histogram {
   /** Bin edges, strictly increasing; bins = edges.length − 1. */
@@ -25,6 +25,8 @@ export interface Manifest {
   output_name: string;
   /** Column of the fraud probability when the output is [N, 2] (e.g. LightGBM's class probabilities). */
   output_column?: number;
+  /** The feature-set version the model was trained on (FEATURE_SET); its names are `features`. */
+  feature_set: string;
   features: FeatureName[];
   thresholds: { review: number; decline: number };
   importance: Record<FeatureName, number>;
@@ -121,6 +123,20 @@ export function validateManifest(raw: unknown, file = MANIFEST_FILE): Manifest {
   if (format !== 'onnx' && format !== 'tfjs')
     c.fail('format', `is ${JSON.stringify(format)}`, "set it to 'onnx' or 'tfjs'");
 
+  // A model trained on another feature set cannot be fed by this scorer: refuse it by name first, so
+  // the error says which set the model wants and which one this build computes.
+  const featureSet = o['feature_set'];
+  if (featureSet !== FEATURE_SET) {
+    c.fail(
+      'feature_set',
+      featureSet === undefined
+        ? `is missing (a model from before feature sets, trained on the v1 set of 15 features)`
+        : `is ${JSON.stringify(featureSet)}`,
+      `this fraudscore computes feature set ${FEATURE_SET} (${FEATURE_NAMES.length} features); retrain the model on it ` +
+        '(training/train.py, fraudscore train-challenger)',
+    );
+  }
+
   const features = o['features'];
   if (!Array.isArray(features)) c.fail('features', 'must be an array of feature names', 'copy FEATURE_NAMES in order');
   if (features.length !== FEATURE_NAMES.length || features.some((f, i) => f !== FEATURE_NAMES[i])) {
@@ -129,7 +145,7 @@ export function validateManifest(raw: unknown, file = MANIFEST_FILE): Manifest {
       'features',
       `does not equal FEATURE_NAMES (first difference at index ${at < 0 ? features.length : at}: ` +
         `got ${JSON.stringify(features[at < 0 ? FEATURE_NAMES.length : at])}, expected ${JSON.stringify(FEATURE_NAMES[at])})`,
-      `retrain/export the model on the v1 feature order: ${FEATURE_NAMES.join(', ')}`,
+      `retrain/export the model on the ${FEATURE_SET} feature order: ${FEATURE_NAMES.join(', ')}`,
     );
   }
 
@@ -184,6 +200,7 @@ export function validateManifest(raw: unknown, file = MANIFEST_FILE): Manifest {
     input_name: c.str(o['input_name'], 'input_name'),
     output_name: c.str(o['output_name'], 'output_name'),
     ...(outputColumn === undefined ? {} : { output_column: outputColumn }),
+    feature_set: FEATURE_SET,
     features: [...FEATURE_NAMES],
     thresholds: { review, decline },
     importance,

@@ -10,7 +10,7 @@ import { scoreWith } from '../evaluation/evaluate.js';
 import { dateDay, dayIndex } from '../evaluation/protocol.js';
 import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../features/feature-names.js';
 import { baselineHistogram } from '../monitoring/histogram.js';
-import { type Histogram, MANIFEST_FILE, type Manifest } from '../scoring/manifest.js';
+import { type Histogram, MANIFEST_FILE, type Manifest, validateManifest } from '../scoring/manifest.js';
 import type { TrainingRows } from '../simulate/backfill.js';
 
 export interface Baselines {
@@ -71,9 +71,16 @@ export async function writeBaselines(
   if (train.length === 0 || delay.length === 0) {
     throw new Error(`the rows hold no training week (${start} +7 d) or delay week; backfill the simulation first`);
   }
-  const { scores } = await scoreWith(modelDir, gatherFeatures(rows, delay));
+  const features = featureBaselines(rows, train);
+  // train.py writes its manifest with `baseline: null` for this step to fill, and a scorer loads only
+  // from a valid manifest: score with this one, its feature baselines in and a provisional score bin.
+  const provisional = validateManifest(
+    { ...raw, baseline: { features, score: { edges: [0, 1], proportions: [1] } } },
+    file,
+  );
+  const { scores } = await scoreWith(modelDir, gatherFeatures(rows, delay), 1024, provisional);
   const baselines: Baselines = {
-    features: featureBaselines(rows, train),
+    features,
     score: baselineHistogram(Float64Array.from(scores, (s) => Math.min(1, Math.max(0, s)))),
   };
   raw.baseline = baselines;

@@ -3,14 +3,14 @@
 //
 // Inputs are standardised with the training week's mean and standard deviation; after training the
 // standardisation is folded into the first Dense layer (W' = W / scale, b' = b − (mean / scale)·W), so
-// the saved model takes the raw 15 features like every other Scorer and needs no extra layer.
+// the saved model takes the raw features like every other Scorer and needs no extra layer.
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { aucRoc, averagePrecision, cardPrecisionAtK, thresholdAtFpr } from '../evaluation/metrics.js';
 import { dateDay, dayIndex, handbookSplit } from '../evaluation/protocol.js';
-import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../features/feature-names.js';
+import { FEATURE_NAMES, FEATURE_SET, type FeatureName, N_FEATURES } from '../features/feature-names.js';
 import { baselineHistogram } from '../monitoring/histogram.js';
 import type { Manifest } from '../scoring/manifest.js';
 import { loadTfjs, type Tf } from '../scoring/tfjs-backend.js';
@@ -173,7 +173,7 @@ export async function trainChallenger(opts: ChallengerOptions): Promise<Challeng
   const t0 = performance.now();
   const o: Required<ChallengerOptions> = {
     name: 'challenger',
-    version: '1.0.0',
+    version: '2.0.0', // 2: feature set v2
     trainStart: '2018-07-25',
     validationTrainStart: '2018-07-11',
     hidden: [32, 16],
@@ -251,6 +251,7 @@ export async function trainChallenger(opts: ChallengerOptions): Promise<Challeng
     file: 'model.json',
     input_name: 'features',
     output_name: 'score',
+    feature_set: FEATURE_SET,
     features: [...FEATURE_NAMES],
     thresholds: { review: round6(review), decline: round6(decline) },
     importance,

@@ -16,7 +16,8 @@ describe('MemoryFeatureStore', () => {
     expect(store.entryCount()).toEqual({ customerEntries: 39, terminalEntries: 39, fraudEntries: 0 });
     const row = await enrichOne(store, tx('late', 'c1', 't1', T0 + 99 * DAY_MS + 1, 100));
     expect(row.slice(3, 9)).toEqual([2, 1, 8, 1, 31, 1]);
-    expect(row.slice(9)).toEqual([1, 0, 7, 0, 30, 0]);
+    expect(row.slice(9, 15)).toEqual([1, 0, 7, 0, 30, 0]);
+    expect(row.slice(15)).toEqual([1, 1, 0, 1]);
   });
 });
 
@@ -35,7 +36,8 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
     const seen = new Map<string, Transaction>();
     // Fraud reports by transaction: a report counts from its reported time on, for an earlier transaction.
     const fraud = new Map<string, number>();
-    const agg = new Array<number>(12);
+    const agg = new Array<number>(14);
+    let high = 0;
     const expected = new Float32Array(N_FEATURES);
     let checked = 0;
     for (const event of events) {
@@ -64,11 +66,32 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
           }
         });
       }
+      // The ratio trace: each of the customer's transactions in (t − 7 d, t] against the customer's mean
+      // over (its time − 30 d, its time], from everything seen so far (late arrivals included).
+      let max = 0;
+      for (const o of seen.values()) {
+        if (o.customer_id !== t.customer_id || o.event_time <= time - 7 * DAY_MS || o.event_time > time) continue;
+        let c = 0;
+        let s = 0;
+        for (const p of seen.values()) {
+          if (p.customer_id !== t.customer_id) continue;
+          if (p.event_time > o.event_time - 30 * DAY_MS && p.event_time <= o.event_time) {
+            c++;
+            s += p.amount_minor;
+          }
+        }
+        if (s === 0) continue;
+        if (o.amount_minor / (s / c) > 2.5) agg[12]++;
+        max = Math.max(max, (o.amount_minor * c) / s);
+      }
+      agg[13] = max;
+      if (agg[12] > 0) high++;
       writeFeatures(t, agg, expected, 0);
       expect(actual).toEqual(Array.from(expected));
       checked++;
     }
     expect(checked).toBeGreaterThan(2000);
+    expect(high).toBeGreaterThan(20);
     expect(fraud.size).toBeGreaterThan(50);
   });
 });

@@ -54,9 +54,19 @@ export async function enrichOne(store: FeatureStore, t: Transaction): Promise<nu
 
 const f = Math.fround;
 
-/** Expected row: amount, weekend, night, then customer [count, mean]×3, terminal [count, risk]×3. */
-export function row(amount: number, weekend: number, night: number, cust: number[], term: number[]): number[] {
-  return [amount, weekend, night, ...cust, ...term].map(f);
+/**
+ * Expected row: amount, weekend, night, then customer [count, mean]×3, terminal [count, risk]×3, then the
+ * ratios [amount / 7-day mean, amount / 30-day mean, high-ratio count 7 d, max ratio 7 d].
+ */
+export function row(
+  amount: number,
+  weekend: number,
+  night: number,
+  cust: number[],
+  term: number[],
+  ratios: number[] = [],
+): number[] {
+  return [amount, weekend, night, ...cust, ...term, ...ratios].map(f);
 }
 
 export interface StoreHandle {
@@ -78,7 +88,7 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
 
   it('gives a first transaction count 1, mean = amount, and empty terminal windows', async () => {
     expect(await enrichOne(store, tx('a', 'c1', 't1', T0, 1234))).toEqual(
-      row(12.34, 0, 0, [1, 12.34, 1, 12.34, 1, 12.34], [0, 0, 0, 0, 0, 0]),
+      row(12.34, 0, 0, [1, 12.34, 1, 12.34, 1, 12.34], [0, 0, 0, 0, 0, 0], [1, 1, 0, 1]),
     );
   });
 
@@ -96,7 +106,7 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
   it('keeps a transaction exactly n days earlier out of the (t − n d, t] customer window', async () => {
     await enrichOne(store, tx('a', 'c1', 't1', T0, 100));
     expect(await enrichOne(store, tx('b', 'c1', 't1', T0 + DAY_MS, 300))).toEqual(
-      row(3, 0, 0, [1, 3, 2, 2, 2, 2], [0, 0, 0, 0, 0, 0]),
+      row(3, 0, 0, [1, 3, 2, 2, 2, 2], [0, 0, 0, 0, 0, 0], [1.5, 1.5, 0, 1.5]),
     );
     await enrichOne(store, tx('c', 'c2', 't1', T0, 100));
     const justInside = await enrichOne(store, tx('d', 'c2', 't1', T0 + DAY_MS - 1, 300));
@@ -113,15 +123,19 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
     await enrichOne(store, x);
     await store.applyLabels([label(x)]);
     // hi = T0: x is at the window's closed end.
-    expect((await enrichOne(store, tx('y', 'c2', 'T', T0 + 7 * DAY_MS, 100))).slice(9)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect((await enrichOne(store, tx('y', 'c2', 'T', T0 + 7 * DAY_MS, 100))).slice(9, 15)).toEqual([1, 1, 1, 1, 1, 1]);
     // hi = T0 + 1 d: x is exactly 1 day before hi, so out of the 1-day window.
-    expect((await enrichOne(store, tx('z', 'c3', 'T', T0 + 8 * DAY_MS, 100))).slice(9)).toEqual([0, 0, 1, 1, 1, 1]);
+    expect((await enrichOne(store, tx('z', 'c3', 'T', T0 + 8 * DAY_MS, 100))).slice(9, 15)).toEqual([0, 0, 1, 1, 1, 1]);
     // hi = T0 − 1 ms: x is after hi.
-    expect((await enrichOne(store, tx('w', 'c4', 'T', T0 + 7 * DAY_MS - 1, 100))).slice(9)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect((await enrichOne(store, tx('w', 'c4', 'T', T0 + 7 * DAY_MS - 1, 100))).slice(9, 15)).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
     // hi = T0 + 30 d: x is out of the 30-day window; y, z, w are in it and not fraud.
-    expect((await enrichOne(store, tx('v', 'c5', 'T', T0 + 37 * DAY_MS, 100))).slice(9)).toEqual([0, 0, 0, 0, 3, 0]);
+    expect((await enrichOne(store, tx('v', 'c5', 'T', T0 + 37 * DAY_MS, 100))).slice(9, 15)).toEqual([
+      0, 0, 0, 0, 3, 0,
+    ]);
     // Arriving late, hi = T0 + 30 d − 1 ms: x, w, y, z in the 30-day window, one of them fraud.
-    expect((await enrichOne(store, tx('u', 'c6', 'T', T0 + 37 * DAY_MS - 1, 100))).slice(9)).toEqual([
+    expect((await enrichOne(store, tx('u', 'c6', 'T', T0 + 37 * DAY_MS - 1, 100))).slice(9, 15)).toEqual([
       0, 0, 0, 0, 4, 0.25,
     ]);
   });
@@ -134,7 +148,7 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
     await store.applyLabels([label(x)]);
     await store.applyLabels([]);
     const later = await enrichOne(store, tx('z', 'c3', 'T', T0 + 7 * DAY_MS + 1000, 100));
-    expect(later.slice(9)).toEqual([2, 0.5, 2, 0.5, 2, 0.5]);
+    expect(later.slice(9, 15)).toEqual([2, 0.5, 2, 0.5, 2, 0.5]);
   });
 
   it('handles out-of-order arrival in event time', async () => {
@@ -145,10 +159,37 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
     expect(r.slice(3, 9)).toEqual([2, 3, 3, 3, 3, 3]);
   });
 
+  it('traces for 7 days each transaction above 2.5× the customer’s 30-day mean at its own time', async () => {
+    // Ten transactions of 10.00 a day apart, then one of 50.00 (the simulator's compromised card: × 5).
+    for (let d = 0; d < 10; d++) await enrichOne(store, tx(`n${d}`, 'ck', 't1', T0 + d * DAY_MS, 1000));
+    const spike = await enrichOne(store, tx('s', 'ck', 't1', T0 + 10 * DAY_MS, 5000));
+    // 7-day window (T0+3d, T0+10d]: 6 × 1000 + 5000 over 7; 30-day: 10 × 1000 + 5000 over 11.
+    expect(spike.slice(15)).toEqual([35_000 / 11_000, 55_000 / 15_000, 1, 55_000 / 15_000].map(f));
+    // A day later an ordinary 10.00: the spike still counts, judged against the mean at its own time
+    // (not today's, which the spike itself raised); today's own ratio is 12 000 / 16 000.
+    const after = await enrichOne(store, tx('a', 'ck', 't1', T0 + 11 * DAY_MS, 1000));
+    expect(after.slice(15)).toEqual([7000 / 11_000, 12_000 / 16_000, 1, 55_000 / 15_000].map(f));
+    // 7 days after `a` (and 8 after the spike) the trace holds only this transaction; the 30-day mean
+    // still holds everything: 13 transactions, 17 000.
+    const gone = await enrichOne(store, tx('g', 'ck', 't1', T0 + 18 * DAY_MS, 1000));
+    expect(gone.slice(15)).toEqual([1, 13_000 / 17_000, 0, 13_000 / 17_000].map(f));
+    // Exactly 2.5× is not above: 3 × 1.00 then 5.00, whose mean at its time (itself included) is 2.00.
+    for (let i = 0; i < 3; i++) await enrichOne(store, tx(`e${i}`, 'ce', 't1', T0 + i, 100));
+    const edge = await enrichOne(store, tx('e3', 'ce', 't1', T0 + 3, 500));
+    expect(edge.slice(15)).toEqual([2.5, 2.5, 0, 2.5]);
+  });
+
   it('divides by the currency exponent and computes means in major units', async () => {
     await enrichOne(store, tx('j1', 'cj', 't1', T0, 1000, 'JPY'));
     expect(await enrichOne(store, tx('j2', 'cj', 't1', T0 + 1000, 2001, 'JPY'))).toEqual(
-      row(2001, 0, 0, [2, 1500.5, 2, 1500.5, 2, 1500.5], [0, 0, 0, 0, 0, 0]),
+      row(
+        2001,
+        0,
+        0,
+        [2, 1500.5, 2, 1500.5, 2, 1500.5],
+        [0, 0, 0, 0, 0, 0],
+        [4002 / 3001, 4002 / 3001, 0, 4002 / 3001],
+      ),
     );
     expect((await enrichOne(store, tx('b1', 'cb', 't1', T0, 1234, 'BHD')))[0]).toBe(f(1.234));
   });

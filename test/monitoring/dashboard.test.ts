@@ -8,6 +8,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
+import { N_FEATURES } from '../../src/features/feature-names.js';
 import { packageRoot } from '../../src/kafka/admin.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -67,11 +68,13 @@ describe.skipIf(!existsSync(CHROMIUM))('/dashboard in Chromium', () => {
     const points = (chart: string) =>
       page.locator(`svg[data-chart="${chart}"]`).evaluate((e) => Number(e.getAttribute('data-points')));
     // Enough polls for every time series to draw a line of several points (not lag: the embedded
-    // stream has no Kafka consumer, so nothing is behind a head).
+    // stream has no Kafka consumer, so nothing is behind a head), and the drift window full enough for a
+    // PSI on every feature and the score (the score's window fills last: only undegraded records count).
     // (A string: it runs in the page, where `document` exists; this file is compiled without the DOM lib.)
     await page.waitForFunction(
       `['throughput', 'latency', 'outcomes', 'stages', 'psi'].every(
-        (c) => Number(document.querySelector('svg[data-chart="' + c + '"]')?.getAttribute('data-points')) >= 12)`,
+        (c) => Number(document.querySelector('svg[data-chart="' + c + '"]')?.getAttribute('data-points')) >= 12) &&
+        Number(document.querySelector('svg[data-chart="drift"]')?.getAttribute('data-points')) >= ${N_FEATURES + 1}`,
       undefined,
       { timeout: 30_000, polling: 200 },
     );
@@ -82,7 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/dashboard in Chromium', () => {
         ),
       ),
     );
-    expect(counts.drift).toBe(16); // 15 features and the score, each with a PSI bar
+    expect(counts.drift).toBe(N_FEATURES + 1); // every feature and the score, each with a PSI bar
     expect(counts.errors).toBeGreaterThan(0); // the embedded stream's poison records are dead-lettered
     expect(await page.locator('#model').textContent()).toMatch(/champion \S+@\S+ \((onnx|tfjs)\)/);
     expect(await page.locator('#status').getAttribute('class')).not.toBe('err');

@@ -6,7 +6,7 @@
 // the atom-at-zero terminal risks alike.
 
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, FEATURE_NAMES, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
+import { DAY_MS, FEATURE_NAMES, FEATURE_SET, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { DriftMonitor } from '../../src/monitoring/drift.js';
 import { baselineHistogram } from '../../src/monitoring/histogram.js';
@@ -56,6 +56,7 @@ function manifestOf(sample: Float32Array): Manifest {
   return {
     name: 'drift-features',
     format: 'onnx',
+    feature_set: FEATURE_SET,
     version: '1',
     description: 'test',
     file: 'model.onnx',
@@ -96,13 +97,18 @@ function psiOf(manifest: Manifest, rows: Float32Array): Float64Array {
 /**
  * One realistic shift per feature, applied to that column alone. Binary: 40 % of the rows that were 0
  * become 1 (night-time or weekend fraud waves); counts ×2 (card testing, a terminal's traffic doubling);
- * amounts ×2.5; terminal risk: 15 % of rows at terminals whose reported-fraud share is 0.5.
+ * amounts ×2.5; terminal risk: 15 % of rows at terminals whose reported-fraud share is 0.5; the ratio trace:
+ * see below.
  */
 function shift(feature: FeatureName, x: number, r: () => number): number {
   if (feature === 'is_night' || feature === 'is_weekend') return x === 0 && r() < 0.4 ? 1 : x;
   if (feature.includes('nb_tx')) return x * 2;
   if (feature.includes('amount')) return x * 2.5;
   if (feature.startsWith('terminal_risk')) return r() < 0.15 ? 0.5 : x;
+  // The v2 amount-anomaly features: a wave of compromised cards (15 % of rows gain one high-ratio
+  // transaction this week) and of outsized amounts (the largest ratio ×2.5; the amount ratios are 'amount').
+  if (feature === 'customer_nb_high_ratio_7d') return r() < 0.15 ? x + 1 : x;
+  if (feature === 'customer_max_ratio_7d') return x * 2.5;
   throw new Error(`no shift for ${feature}`);
 }
 

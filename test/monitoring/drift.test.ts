@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { FEATURE_NAMES, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
+import { FEATURE_NAMES, FEATURE_SET, type FeatureName, N_FEATURES } from '../../src/features/feature-names.js';
 import { DriftMonitor, PSI_EPSILON, psi } from '../../src/monitoring/drift.js';
 import { baselineHistogram, binOf } from '../../src/monitoring/histogram.js';
 import { Metrics } from '../../src/monitoring/metrics.js';
@@ -16,6 +16,7 @@ function manifestWith(h: Histogram, version = '1'): Manifest {
   return {
     name: 'test',
     format: 'onnx',
+    feature_set: FEATURE_SET,
     version,
     description: 'drift test',
     file: 'model.onnx',

@@ -27,7 +27,25 @@ describe('validateManifest', () => {
   it('accepts the placeholder manifest', () => {
     const m = validateManifest(raw);
     expect(m.format).toBe('onnx');
+    expect(m.feature_set).toBe('v2');
     expect(m.thresholds.review).toBeLessThan(m.thresholds.decline);
+  });
+
+  it('refuses a model trained on another feature set, saying which one this build computes', () => {
+    // A v1 model (before feature sets): no feature_set, the handbook's 15 features.
+    const v1 = errorOf(
+      edit((m) => {
+        delete m.feature_set;
+        m.features = m.features.slice(0, 15);
+      }),
+    );
+    expect(v1.message).toMatch(
+      /field 'feature_set' is missing \(a model from before feature sets, trained on the v1 set of 15 features\); this fraudscore computes feature set v2 \(19 features\); retrain/,
+    );
+    expect(v1.message.split('\n')).toHaveLength(1);
+    expect(errorOf(edit((m) => (m.feature_set = 'v3'))).message).toMatch(/field 'feature_set' is "v3"; .*set v2/);
+    // The right version but the wrong names is refused too.
+    expect(errorOf(edit((m) => m.features.pop())).message).toMatch(/field 'features'.*v2 feature order/);
   });
 
   it.each([

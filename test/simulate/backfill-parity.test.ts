@@ -75,12 +75,15 @@ describe('backfill', () => {
 
     const mismatches: string[] = [];
     let nonZeroRisk = 0;
+    let highRatio = 0;
+    const HIGH = FEATURE_NAMES.indexOf('customer_nb_high_ratio_7d');
     for (let r = 0; r < rows.n; r++) {
       expect(rows.transactionId[r]).toBe(txs[r].transaction_id);
       for (let f = 0; f < N_FEATURES; f++) {
         const a = rows.features[r * N_FEATURES + f];
         const b = live[r * N_FEATURES + f];
         if (f === FEATURE_NAMES.indexOf('terminal_risk_30d') && a > 0) nonZeroRisk++;
+        if (f === HIGH && a > 0) highRatio++;
         if (!Object.is(a, b) && mismatches.length < 10) {
           mismatches.push(`${rows.transactionId[r]} ${FEATURE_NAMES[f]}: backfill ${a}, redis ${b}`);
         }
@@ -89,6 +92,8 @@ describe('backfill', () => {
     expect(mismatches).toEqual([]);
     // The comparison covers the label-driven features, not just zeros.
     expect(nonZeroRisk).toBeGreaterThan(50);
+    // ... and the 7-day ratio trace (every feature of FEATURE_NAMES is compared above).
+    expect(highRatio).toBeGreaterThan(50);
   });
 
   it('writes the same bytes for the same seed, and different bytes for another seed', async () => {

@@ -26,8 +26,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { redactUrls } from '../log/redact.js';
 import type { Label, Transaction } from '../types.js';
 import { MAX_LOOKBACK_MS, N_AGGREGATES, RETAIN_MS, writeDefaultFeatures, writeFeatures } from './compute.js';
 import { ENTRY_FRAUD, ENTRY_TX, encodeEntry, entryBytes, parseLog } from './entity-log.js';
@@ -35,6 +37,7 @@ import { DAY_MS, LABEL_DELAY_DAYS, N_FEATURES } from './feature-names.js';
 import type { EnrichContext, FeatureStore } from './feature-store.js';
 import { BUCKET_MS, bucketOf, DEFAULT_KEY_PREFIX, type FeatureKeys, featureKeys } from './keys.js';
 import { readLuaScript } from './lua-scripts.js';
+import { fatalConnectError, parseRedisSeeds } from './redis-connection.js';
 import { RedisBatch, type RedisClient, type Reply } from './redis-batch.js';
 import { type RedisErrorCause, RedisErrorReporter } from './redis-errors.js';
 import { DEFAULT_WATERMARK_IDLE_MS, Watermark } from './watermark.js';
@@ -43,8 +46,12 @@ import { CustomerWindow, TerminalWindow } from './windows.js';
 export interface RedisFeatureStoreOptions {
   /** redis://[user:password@]host:port[/db]; for a Cluster, any one node (the rest are discovered). */
   url: string;
-  /** Talk to a Redis Cluster (ioredis Cluster) instead of a single node. */
+  /** Talk to a Redis Cluster (ioredis Cluster) instead of a single node; `url` may then list several seeds. */
   cluster?: boolean;
+  /** TLS settings for a rediss:// URL (CA, client certificate and key, server name); see redis-connection.ts. */
+  tls?: ConnectionOptions;
+  /** Password (e.g. read from a file); wins over one in the URL. */
+  password?: string;
   /** Prefix of every key (default 'fs:'). */
   prefix?: string;
   /** Per-command timeout: how long a slow Redis may hold a batch before it is decided degraded (default 50). */
@@ -183,20 +190,27 @@ export class RedisFeatureStore implements FeatureStore {
       // Keep reconnecting forever, at most 500 ms apart, so recovery needs no restart.
       retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
     };
+    const seeds = parseRedisSeeds(options.url);
+    const auth = {
+      username: seeds.username,
+      password: options.password ?? seeds.password,
+      // rediss:// without options: TLS with Node's CAs and the host name checked.
+      tls: seeds.tls ? { ...options.tls } : undefined,
+      // CLIENT SETINFO is not in the store's ACL rule (and Redis < 7.2 lacks it).
+      disableClientInfo: true,
+    };
     if (options.cluster) {
-      const u = new URL(options.url);
-      this.redis = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      this.redis = new Cluster(seeds.nodes, {
         lazyConnect: true,
         enableOfflineQueue: false,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 50, 500),
-        redisOptions: {
-          ...redisOptions,
-          username: u.username === '' ? undefined : decodeURIComponent(u.username),
-          password: u.password === '' ? undefined : decodeURIComponent(u.password),
-        },
+        // A failover is noticed from the MOVED and connection errors of the batches; refresh soon after.
+        slotsRefreshTimeout: Math.min(this.connectTimeoutMs, 2000),
+        redisOptions: { ...redisOptions, ...auth },
       });
     } else {
-      this.redis = new Redis(options.url, { lazyConnect: true, ...redisOptions });
+      const { host, port } = seeds.nodes[0];
+      this.redis = new Redis({ host, port, db: seeds.db, lazyConnect: true, ...redisOptions, ...auth });
     }
     this.redis.on('error', (err) => {
       this.lastError = err;
@@ -247,6 +261,7 @@ export class RedisFeatureStore implements FeatureStore {
     // EVAL, not EVALSHA: compactions are rare, and a server that restarted empty needs no reload.
     this.compactScript = (await readLuaScript('compact-customer-1.lua')).source;
     let timer: NodeJS.Timeout | undefined;
+    let onError: ((err: unknown) => void) | undefined;
     try {
       const ready = new Promise<void>((resolve, reject) => {
         timer = setTimeout(
@@ -254,33 +269,94 @@ export class RedisFeatureStore implements FeatureStore {
           this.connectTimeoutMs,
         );
         this.redis.once('ready', () => resolve());
+        // Refused credentials or a certificate that does not verify: say so now, retrying cannot help.
+        onError = (err: unknown) => {
+          this.lastError = err;
+          if (fatalConnectError(err) !== null) reject(err);
+        };
+        this.redis.on('error', onError);
+        this.redis.on('node error', onError);
       });
       // The first attempt may fail; retryStrategy keeps trying until 'ready' or the timer.
       this.redis.connect().catch(() => {});
       await ready;
     } catch (err) {
       this.fail();
-      const why =
-        this.lastError instanceof Error
-          ? `${(err as Error).message}; last error: ${this.lastError.message}`
-          : (err as Error).message;
-      throw new FraudError(
-        ErrorCodes.STACK_UNAVAILABLE,
-        `Redis feature store at ${redactUrl(this.url)} is unavailable (${why}). Start Redis (npm run stack:up) or fix the Redis URL.`,
-        { cause: err },
-      );
+      throw this.connectError(err);
     } finally {
       clearTimeout(timer);
+      if (onError !== undefined) {
+        this.redis.off('error', onError);
+        this.redis.off('node error', onError);
+      }
     }
     await this.checkDatabase();
     try {
+      await this.probe();
       await this.readMarker(Number.NEGATIVE_INFINITY);
       this.healthy = true;
     } catch (err) {
-      // Reachable but refusing (e.g. NOPERM): start, say why, and stay unready until it answers.
-      this.lastCause = this.errors.report(err, 'start-up check');
-      this.lastError = err;
+      this.fail();
+      throw this.connectError(err);
     }
+  }
+
+  /** One line that says what is wrong and what to change, without a secret. */
+  private connectError(err: unknown): FraudError {
+    const at = `Redis at ${redactUrl(this.url)}`;
+    const last = this.lastError instanceof Error ? this.lastError : err instanceof Error ? err : undefined;
+    const detail = (e: Error | undefined) => redactUrl(e?.message ?? String(err)).split('\n')[0];
+    const fatal = fatalConnectError(last) ?? fatalConnectError(err);
+    if (fatal === 'auth')
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `${at} refused the credentials (${detail(last)}). Check the user in REDIS_URL and the password (REDIS_PASSWORD_FILE).`,
+        { cause: err },
+      );
+    if (fatal === 'tls') {
+      const code = (last as { code?: string } | undefined)?.code;
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `TLS to ${at} failed: ${detail(last)}${code ? ` (${code})` : ''}. Check --redis-tls-ca (the CA that signed the server's certificate), --redis-tls-servername and the client certificate.`,
+        { cause: err },
+      );
+    }
+    if (err instanceof Error && /^NOPERM/.test(err.message))
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `${at}: the Redis user may not run the feature store's commands on its keys (${detail(err)}). Grant the ACL rule in README "Security" for prefix ${JSON.stringify(this.keys.prefix)}.`,
+        { cause: err },
+      );
+    if (err instanceof FraudError) return err;
+    const why =
+      last !== undefined && last !== err
+        ? `${detail(err instanceof Error ? err : undefined)}; last error: ${detail(last)}`
+        : detail(last);
+    return new FraudError(
+      ErrorCodes.STACK_UNAVAILABLE,
+      `Redis feature store at ${redactUrl(this.url)} is unavailable (${why}). Start Redis (npm run stack:up) or fix the Redis URL.`,
+      { cause: err },
+    );
+  }
+
+  /**
+   * Runs every command the store sends once, on a scratch key under the prefix (and the watermark read),
+   * so that a user missing one of them (NOPERM) is refused at start rather than degrading every batch.
+   */
+  private async probe(): Promise<void> {
+    const key = `${this.keys.prefix}probe:${randomBytes(6).toString('hex')}`;
+    const hash = `${key}:h`;
+    const wm = this.keys.watermark;
+    const batch = new RedisBatch();
+    batch.push(key, (p) => p.append(key, ''));
+    batch.push(key, (p) => p.getrangeBuffer(key, 0, -1));
+    batch.push(key, (p) => p.eval(this.compactScript, 1, key, '-1', '', '1000'));
+    batch.push(key, (p) => p.pexpire(key, 1000));
+    batch.push(key, (p) => p.del(key));
+    batch.push(hash, (p) => p.hset(hash, 'p', '0'));
+    batch.push(hash, (p) => p.del(hash));
+    batch.push(wm, (p) => p.hgetall(wm));
+    throwFirst(await batch.exec(this.redis));
   }
 
   /** ioredis ignores a failed SELECT and stays on database 0: ask again and refuse to start. */
@@ -866,13 +942,7 @@ function evictOldest<V extends { stamp: number }>(map: Map<string, V>, stamp: nu
 }
 
 function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
+  return redactUrls(url);
 }
 
 export { BUCKET_MS };

@@ -17,7 +17,6 @@ export const SERVICE_TESTS = [
   'test/features/drain-parity.test.ts',
   'test/features/redis-cluster.test.ts',
   'test/features/redis-config.test.ts',
-  'test/integration/redis-tls.test.ts',
   'test/kafka/compression.test.ts',
   'test/monitoring/consumer-stall.test.ts',
   'test/deploy/prometheus-live.test.ts',

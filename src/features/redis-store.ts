@@ -29,6 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
 import { redactUrls } from '../log/redact.js';
 import type { Label, Transaction } from '../types.js';
 import { MAX_LOOKBACK_MS, N_AGGREGATES, RETAIN_MS, writeDefaultFeatures, writeFeatures } from './compute.js';
@@ -78,6 +79,8 @@ export interface RedisFeatureStoreOptions {
   onWatermarkWait?: (ms: number) => void;
 }
 
+const log = logger('features');
+
 const DEFAULT_COMMAND_TIMEOUT_MS = 50;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_TTL_MS = 60 * DAY_MS;
@@ -90,6 +93,13 @@ const TERMINAL_KEEP_MS = RETAIN_MS + MAX_LEAD_MS;
 const EXPIRE_REFRESH_MS = 3_600_000;
 const WAIT_POLL_MS = 25;
 const MIN_COMPACT_ENTRIES = 64;
+/** Transactions of failed batches kept for appending once Redis answers (about 1 KB each). */
+const MAX_PENDING_TXS = 200_000;
+
+interface PendingBatch {
+  txs: Transaction[];
+  context: EnrichContext | undefined;
+}
 
 class CustomerState {
   constructor(readonly id: string) {}
@@ -162,6 +172,14 @@ export class RedisFeatureStore implements FeatureStore {
   private closing = false;
   private lastError: unknown;
   private lastCause: RedisErrorCause | null = null;
+  /** Failed batches whose transactions are appended once Redis answers again (keepForReplay). */
+  private readonly pending: PendingBatch[] = [];
+  private pendingTxs = 0;
+  private droppedTxs = 0;
+  private readonly isCluster: boolean;
+  private slotsRefreshedAt = 0;
+  /** Terminal buckets the batch in flight reads for the first time (rolled back if it fails). */
+  private readonly unread: [TerminalState, number][] = [];
 
   constructor(options: RedisFeatureStoreOptions) {
     this.url = options.url;
@@ -199,6 +217,7 @@ export class RedisFeatureStore implements FeatureStore {
       // CLIENT SETINFO is not in the store's ACL rule (and Redis < 7.2 lacks it).
       disableClientInfo: true,
     };
+    this.isCluster = options.cluster === true;
     if (options.cluster) {
       this.redis = new Cluster(seeds.nodes, {
         lazyConnect: true,
@@ -414,17 +433,76 @@ export class RedisFeatureStore implements FeatureStore {
     try {
       // Fail fast while disconnected instead of building a pipeline that can only fail.
       if (this.redis.status !== 'ready') throw new Error(`Redis connection is ${this.redis.status}`);
+      await this.replayPending();
       const cause = await this.enrichOnce(txs, n, out, context, true);
       this.healthy = true;
       this.lastCause = null;
       return cause;
     } catch (err) {
       this.failed(err, 'feature batch');
-      // Caches took nothing from this batch but consistent reads: an append that ran anyway shows up as
-      // a longer log at the next append, and the log is then re-read.
+      this.keepForReplay(txs, n, context);
       for (let i = 0; i < n; i++) writeDefaultFeatures(txs[i], out, i * N_FEATURES);
       return ErrorCodes.FEATURES_UNAVAILABLE;
     }
+  }
+
+  /**
+   * A failed batch was decided on default features, but its transactions still belong in the windows of
+   * later ones (as in the in-memory store and backfill): they are kept, in order, and appended before
+   * the next batch once Redis answers. The caches keep only what was read whole (buckets whose first
+   * read failed are forgotten); an append that ran anyway shows up as a longer log at the next append,
+   * and is harmless when replayed: a log that holds an id twice counts it once.
+   */
+  private keepForReplay(txs: readonly Transaction[], n: number, context: EnrichContext | undefined): void {
+    // Buckets queued for a first read that never came back would pass for read and empty: forget them.
+    for (const [st, b] of this.unread) if (st.buckets.get(b) === 0) st.buckets.delete(b);
+    this.unread.length = 0;
+    if (this.closing) return;
+    const kept: PendingBatch = {
+      txs: txs.slice(0, n),
+      context:
+        context === undefined
+          ? undefined
+          : {
+              partitions: Array.from({ length: n }, (_, i) => context.partitions[i]),
+              partitionCount: context.partitionCount,
+            },
+    };
+    this.pending.push(kept);
+    this.pendingTxs += n;
+    // Bounded: past this, the oldest are given up (their windows then miss them; counted in the log).
+    while (this.pendingTxs > MAX_PENDING_TXS && this.pending.length > 1) {
+      const dropped = this.pending.shift()!;
+      this.pendingTxs -= dropped.txs.length;
+      this.droppedTxs += dropped.txs.length;
+    }
+    if (this.isCluster) this.refreshSlots();
+  }
+
+  /** Appends the transactions of failed batches, oldest first; throws (and keeps them) if Redis fails again. */
+  private async replayPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.droppedTxs > 0) {
+      log.warn('feature store: transactions of failed batches given up (their windows miss them)', {
+        dropped: this.droppedTxs,
+      });
+      this.droppedTxs = 0;
+    }
+    while (this.pending.length > 0) {
+      const p = this.pending[0];
+      const out = new Float32Array(p.txs.length * N_FEATURES);
+      await this.enrichOnce(p.txs, p.txs.length, out, p.context, true);
+      this.pending.shift();
+      this.pendingTxs -= p.txs.length;
+    }
+  }
+
+  /** After a failed batch on a Cluster: ask for the slot map again (a failover moves slots), at most every 200 ms. */
+  private refreshSlots(): void {
+    const now = Date.now();
+    if (now - this.slotsRefreshedAt < 200) return;
+    this.slotsRefreshedAt = now;
+    (this.redis as Cluster).refreshSlotsCache(() => {});
   }
 
   private failed(err: unknown, what: string): void {
@@ -441,6 +519,7 @@ export class RedisFeatureStore implements FeatureStore {
     firstTry: boolean,
   ): Promise<string | null> {
     const stamp = ++this.stamp;
+    if (firstTry) this.unread.length = 0;
     const now = Date.now();
     const k = this.keys;
     const batch = new RedisBatch();
@@ -679,6 +758,7 @@ export class RedisFeatureStore implements FeatureStore {
         reply: batch.push(key, (p) => p.getrangeBuffer(key, 0, -1)),
       });
       st.buckets.set(b, 0);
+      this.unread.push([st, b]);
     }
   }
 

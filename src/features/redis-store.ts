@@ -223,6 +223,10 @@ export class RedisFeatureStore implements FeatureStore {
         lazyConnect: true,
         enableOfflineQueue: false,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 50, 500),
+        // Fail fast while a master is down (ioredis would retry for ~1.6 s, stalling the pipeline): the
+        // batch is decided degraded, and refreshSlots() finds the promoted replica.
+        retryDelayOnFailover: 0,
+        retryDelayOnClusterDown: 0,
         // A failover is noticed from the MOVED and connection errors of the batches; refresh soon after.
         slotsRefreshTimeout: Math.min(this.connectTimeoutMs, 2000),
         redisOptions: { ...redisOptions, ...auth },

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { N_FEATURES } from '../../src/features/feature-names.js';
+import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { keySlot } from '../../src/features/redis-batch.js';
 import type { Decision } from '../../src/types.js';
 import { OwnRedisStack, ownRedisPorts } from '../helpers/own-redis-stack.js';
@@ -48,12 +49,29 @@ function topology(): Map<number, number> {
   return out;
 }
 
-/** Waits until every master has a replica with its replication link up (after create or a rejoin). */
+/** How node `port` sees the cluster: each live node's address, role and slots, sorted. */
+function view(port: number): string {
+  return cli(port, 'cluster', 'nodes')
+    .split('\n')
+    .filter((l) => l !== '' && !/fail|handshake|noaddr/.test(l.split(' ')[2]))
+    .map((l) => {
+      const f = l.split(' ');
+      return `${f[1].split('@')[0]} ${f[2].includes('master') ? 'master' : 'replica'} ${f.slice(8).join(' ')}`;
+    })
+    .sort()
+    .join('\n');
+}
+
+/**
+ * Waits until every master has a replica with its replication link up (after create or a rejoin) and
+ * every live node sees the same slot map, so that a client starting now gets a current one.
+ */
 async function replicated(timeoutMs = 60_000): Promise<Map<number, number>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const t = topology();
-    if (t.size === 3) return t;
+    const live = ports.filter((p) => cli(p, 'ping') === 'PONG');
+    if (t.size === 3 && new Set(live.map(view)).size === 1) return t;
     if (Date.now() > deadline) throw new Error(`replicas not linked: ${JSON.stringify([...t])}`);
     await sleep(200);
   }
@@ -91,6 +109,36 @@ describe('RedisFeatureStore on a Redis Cluster: the single-Redis tests', () => {
         r.disconnect();
       }
       expect(keySlot(store.keys.customerLog('a{b}'))).not.toBe(keySlot('b'));
+    } finally {
+      await cleanup();
+      await store.close();
+    }
+  });
+});
+
+describe('RedisFeatureStore on a Redis Cluster: a planned failover', () => {
+  it('follows CLUSTER FAILOVER without a degraded batch: commands answered MOVED are sent to the new master', async () => {
+    const { store, cleanup } = await redisStore({}, target);
+    try {
+      const batch = (k: number) =>
+        Array.from({ length: 64 }, (_, i) => tx(`m${k}-${i}`, `c${i % 31}`, `t${i % 17}`, T0 + k * 100_000 + i, 100));
+      const out = new Float32Array(64 * N_FEATURES);
+      expect(await store.enrich(batch(0), 64, out)).toBeNull();
+      const [master, replica] = [...(await replicated()).entries()][0];
+      expect(cli(replica, 'cluster', 'failover')).toBe('OK');
+      const deadline = Date.now() + 30_000;
+      while (!(cli(replica, 'role').startsWith('master') && cli(master, 'role').startsWith('slave'))) {
+        if (Date.now() > deadline) throw new Error('CLUSTER FAILOVER did not complete');
+        await sleep(20);
+      }
+      // The client still maps the moved slots to the old master, which now answers MOVED.
+      expect(await store.enrich(batch(1), 64, out)).toBeNull();
+      const memory = new MemoryFeatureStore();
+      const ref = new Float32Array(64 * N_FEATURES);
+      await memory.enrich(batch(0), 64, ref);
+      await memory.enrich(batch(1), 64, ref);
+      expect(Array.from(out)).toEqual(Array.from(ref));
+      expect(out[63 * N_FEATURES + 3]).toBe(6); // c1: 3 in each batch
     } finally {
       await cleanup();
       await store.close();

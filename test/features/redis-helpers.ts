@@ -25,8 +25,17 @@ export async function deletePrefix(prefix: string, target: RedisTarget | string 
     const cluster = new Cluster(parseRedisSeeds(t.url).nodes, { lazyConnect: true });
     await cluster.connect();
     try {
-      const counts = await Promise.all(cluster.nodes('master').map((node) => deleteOn(node, prefix, true)));
-      return counts.reduce((a, b) => a + b, 0);
+      // SCAN every node (a map just after a failover may be stale), DEL through the cluster (routed by slot).
+      let deleted = 0;
+      for (const node of cluster.nodes('all')) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', featureKeys(prefix).pattern, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) deleted += await cluster.del(key);
+        } while (cursor !== '0');
+      }
+      return deleted;
     } finally {
       cluster.disconnect();
     }
@@ -34,22 +43,19 @@ export async function deletePrefix(prefix: string, target: RedisTarget | string 
   const redis = new Redis(t.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    return await deleteOn(redis, prefix, false);
+    return await deleteOn(redis, prefix);
   } finally {
     redis.disconnect();
   }
 }
 
-async function deleteOn(redis: Redis, prefix: string, perKey: boolean): Promise<number> {
+async function deleteOn(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', featureKeys(prefix).pattern, 'COUNT', 1000);
     cursor = next;
-    if (keys.length === 0) continue;
-    // On a Cluster node the keys of one SCAN page sit in different slots: one DEL each.
-    if (perKey) for (const key of keys) deleted += await redis.del(key);
-    else deleted += await redis.del(...keys);
+    if (keys.length > 0) deleted += await redis.del(...keys);
   } while (cursor !== '0');
   return deleted;
 }

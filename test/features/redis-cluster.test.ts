@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { N_FEATURES } from '../../src/features/feature-names.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
 import { keySlot } from '../../src/features/redis-batch.js';
+import { fromRoot } from '../../src/package-root.js';
 import type { Decision } from '../../src/types.js';
 import { OwnRedisStack, ownRedisPorts } from '../helpers/own-redis-stack.js';
 import { startCli } from '../helpers/scorer-process.js';
@@ -114,6 +115,34 @@ describe('RedisFeatureStore on a Redis Cluster: the single-Redis tests', () => {
       await store.close();
     }
   });
+});
+
+describe('RedisFeatureStore on a Redis Cluster as the least-privilege ACL user', () => {
+  it('needs no command outside REDIS_STORE_COMMANDS (scripts/stack/redis.sh): parity holds, the ACL logs stay empty', async () => {
+    const script = readFileSync(fromRoot('scripts/stack/redis.sh'), 'utf8');
+    const commands = /^REDIS_STORE_COMMANDS="([^"]+)"/m.exec(script)![1].split(' ');
+    const rule = [
+      'on',
+      '>acl-test-pw',
+      'resetkeys',
+      '~test:fs:*',
+      'resetchannels',
+      '-@all',
+      ...commands.map((c) => `+${c}`),
+    ];
+    for (const port of ports) {
+      expect(cli(port, 'acl', 'setuser', 'fraudscore', ...rule)).toBe('OK');
+      expect(cli(port, 'acl', 'log', 'reset')).toBe('OK');
+    }
+    try {
+      const acl = { ...target, url: target.url.replace(/^redis:\/\//, 'redis://fraudscore:acl-test-pw@') };
+      await expectRedisParity(acl, { cleanupWith: target });
+      const refused = ports.map((port) => cli(port, 'acl', 'log')).filter((l) => l !== '');
+      expect(refused).toEqual([]);
+    } finally {
+      for (const port of ports) cli(port, 'acl', 'deluser', 'fraudscore');
+    }
+  }, 120_000);
 });
 
 describe('RedisFeatureStore on a Redis Cluster: a planned failover', () => {

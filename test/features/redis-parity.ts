@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { FEATURE_NAMES, N_FEATURES } from '../../src/features/feature-names.js';
 import type { FeatureStore } from '../../src/features/feature-store.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
-import { type RedisTarget, redisStore, SINGLE_REDIS } from './redis-helpers.js';
+import { deletePrefix, type RedisTarget, redisStore, SINGLE_REDIS } from './redis-helpers.js';
 import { rng, type StoreCall, toCalls, txStream } from './tx-stream.js';
 
 async function run(store: FeatureStore, calls: readonly StoreCall[]): Promise<Float32Array[]> {
@@ -23,7 +23,10 @@ async function run(store: FeatureStore, calls: readonly StoreCall[]): Promise<Fl
 }
 
 /** A seeded stream with labels, duplicates and late events through both stores; every feature compared. */
-export async function expectRedisParity(target: RedisTarget = SINGLE_REDIS): Promise<void> {
+export async function expectRedisParity(
+  target: RedisTarget = SINGLE_REDIS,
+  options: { cleanupWith?: RedisTarget } = {},
+): Promise<void> {
   const events = txStream({ seed: 7, transactions: 5000, days: 60, customers: 200, terminals: 100 });
   const sizes = rng(11);
   const calls = toCalls(events, () => 1 + Math.floor(sizes() * 300));
@@ -33,7 +36,8 @@ export async function expectRedisParity(target: RedisTarget = SINGLE_REDIS): Pro
   expect(enrichCalls.length).toBeGreaterThan(20);
 
   const memory = new MemoryFeatureStore();
-  const { store: redis, cleanup } = await redisStore({}, target);
+  const { store: redis, prefix } = await redisStore({}, target);
+  const cleanup = () => deletePrefix(prefix, options.cleanupWith ?? target);
   try {
     const a = await run(memory, calls);
     const b = await run(redis, calls);

@@ -93,8 +93,8 @@ const TERMINAL_KEEP_MS = RETAIN_MS + MAX_LEAD_MS;
 const EXPIRE_REFRESH_MS = 3_600_000;
 const WAIT_POLL_MS = 25;
 const MIN_COMPACT_ENTRIES = 64;
-/** Transactions of failed batches kept for appending once Redis answers (about 1 KB each). */
-const MAX_PENDING_TXS = 200_000;
+/** Transactions of failed batches kept for appending once Redis answers: about 50 s at 1,000 tx/s, ~50 MB. */
+const MAX_PENDING_TXS = 50_000;
 
 interface PendingBatch {
   txs: Transaction[];
@@ -347,7 +347,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (err instanceof Error && /^NOPERM/.test(err.message))
       return new FraudError(
         ErrorCodes.INVALID_CONFIG,
-        `${at}: the Redis user may not run the feature store's commands on its keys (${detail(err)}). Grant the ACL rule in README "Security" for prefix ${JSON.stringify(this.keys.prefix)}.`,
+        `${at}: the Redis user may not run the feature store's commands on its keys (${detail(err)}). Grant the rule in README "Redis: TLS, the ACL user, a Redis Cluster" for prefix ${JSON.stringify(this.keys.prefix)}.`,
         { cause: err },
       );
     if (err instanceof FraudError) return err;

@@ -17,6 +17,7 @@ export const SERVICE_TESTS = [
   'test/features/drain-parity.test.ts',
   'test/features/redis-cluster.test.ts',
   'test/features/redis-config.test.ts',
+  'test/features/redis-replay.test.ts',
   'test/kafka/compression.test.ts',
   'test/monitoring/consumer-stall.test.ts',
   'test/deploy/prometheus-live.test.ts',

@@ -4,11 +4,15 @@
 # persistence anywhere. Sourced, not run on its own.
 
 # The commands the feature store's ACL user may run, and no other: what src/features/redis-store.ts
-# sends (ioredis' ready check is INFO; SCRIPT LOAD then EVALSHA, EVAL as the fallback) and what its
-# Lua scripts call (src/features/lua/*.lua; Redis checks those against the user too). Update this
-# list when the store changes. A Redis Cluster client (ioredis Cluster) also needs cluster|slots
-# (and cluster|shards on newer clients) and, when it names its connection, client|setname.
-REDIS_STORE_COMMANDS="ping info script|load evalsha eval zadd zcount zrangebyscore zremrangebyscore zscore pexpire"
+# sends (GET/SET NX of the namespace marker, APPEND/GETRANGE/PEXPIRE/DEL of the entity logs, HSET/HGETALL
+# of the watermark, EVAL of the compaction script), what that script calls (src/features/lua/*.lua:
+# STRLEN, SET; Redis checks those against the user too), ioredis' ready check (INFO) and what ioredis
+# Cluster sends (CLUSTER SLOTS for the slot map, CLUSTER SHARDS on newer clients, CLUSTER INFO as its
+# ready check, READONLY/READWRITE to replicas and promoted replicas, CLIENT SETNAME on every connection).
+# Update this list when the store changes: the store runs each command once at start and refuses to
+# start on NOPERM; test/features/redis-cluster.test.ts checks the ACL log stays empty with this list.
+# A URL naming a database other than 0 also needs +select.
+REDIS_STORE_COMMANDS="info get set append getrange strlen pexpire del hset hgetall eval cluster|slots cluster|shards cluster|info readonly readwrite client|setname"
 # The feature store's user may touch only keys under this prefix (the store's default --redis-prefix).
 REDIS_STORE_KEY_PREFIX="${FRAUDSCORE_REDIS_ACL_PREFIX:-fs:}"
 REDIS_STORE_USER="fraudscore"

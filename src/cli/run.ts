@@ -6,6 +6,7 @@ import { parseRunConfig, type RunConfig, runHelp } from '../config/config.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { MemoryFeatureStore } from '../features/memory-store.js';
+import { loadRedisSecrets } from '../features/redis-connection.js';
 import { RedisFeatureStore } from '../features/redis-store.js';
 import { GeneratorSource } from '../io/generator-source.js';
 import { MemorySink } from '../io/memory-sink.js';
@@ -127,6 +128,15 @@ export class Pipeline {
           url: cfg.redisUrl,
           prefix: cfg.redisPrefix,
           commandTimeoutMs: cfg.redisTimeoutMs,
+          // Redis TLS, password file and Cluster (issues 12, 13).
+          cluster: cfg.redisCluster,
+          ...(await loadRedisSecrets(cfg.redisUrl, {
+            tlsCaFile: cfg.redisTlsCa,
+            tlsCertFile: cfg.redisTlsCert,
+            tlsKeyFile: cfg.redisTlsKey,
+            tlsServername: cfg.redisTlsServername,
+            passwordFile: cfg.redisPasswordFile,
+          })),
           ...metrics.featureStoreHooks(),
         })
       : new MemoryFeatureStore();

@@ -54,6 +54,12 @@ export interface RunConfig {
   schemaRegistryCa: string | undefined;
   schemaRegistryAutoRegister: boolean;
   schemaRegistryUnavailableMs: number;
+  redisCluster: boolean;
+  redisPasswordFile: string | undefined;
+  redisTlsCa: string | undefined;
+  redisTlsCert: string | undefined;
+  redisTlsKey: string | undefined;
+  redisTlsServername: string | undefined;
 }
 
 /**
@@ -111,8 +117,11 @@ export function parseRunConfig(argv: readonly string[], env: NodeJS.ProcessEnv =
     }
   }
   if (cfg.redisUrl !== undefined && !/^rediss?:\/\//.test(cfg.redisUrl)) {
-    problems.push(`REDIS_URL / --redis must look like redis://host:port, got ${JSON.stringify(cfg.redisUrl)}`);
+    problems.push(
+      `REDIS_URL / --redis must look like redis://host:port, got ${JSON.stringify(redactUrls(cfg.redisUrl))}`,
+    );
   }
+  problems.push(...redisProblems(cfg));
   for (const b of cfg.brokers ?? []) {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) {
       problems.push(`KAFKA_BROKERS / --brokers entries must be host:port, got ${JSON.stringify(b)}`);
@@ -139,6 +148,29 @@ export function parseRunConfig(argv: readonly string[], env: NodeJS.ProcessEnv =
     );
   }
   return cfg;
+}
+
+/** Redis security and cluster options that only make sense together (issues 12, 13). */
+function redisProblems(cfg: RunConfig): string[] {
+  const problems: string[] = [];
+  const url = cfg.redisUrl;
+  const tlsGiven = [cfg.redisTlsCa, cfg.redisTlsCert, cfg.redisTlsKey, cfg.redisTlsServername].some(
+    (v) => v !== undefined,
+  );
+  if (url === undefined) {
+    if (tlsGiven || cfg.redisCluster || cfg.redisPasswordFile !== undefined)
+      problems.push('the --redis-* connection options need REDIS_URL / --redis');
+    return problems;
+  }
+  if (url.includes(',') && !cfg.redisCluster)
+    problems.push(
+      'REDIS_URL lists several nodes: that is a Redis Cluster, add --redis-cluster (FRAUDSCORE_REDIS_CLUSTER=true)',
+    );
+  if (tlsGiven && !/^rediss:\/\//.test(url))
+    problems.push('--redis-tls-* options need a TLS URL: write REDIS_URL as rediss://host:port');
+  if ((cfg.redisTlsCert === undefined) !== (cfg.redisTlsKey === undefined))
+    problems.push('give both --redis-tls-cert and --redis-tls-key, or neither');
+  return problems;
 }
 
 /** Relative model folders are looked up in the working directory first, then in the package. */

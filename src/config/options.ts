@@ -421,4 +421,54 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'How long an unreachable registry is retried (at start, and for each new writer schema id) before the run stops with FRAUD_REGISTRY_UNAVAILABLE; records are never dead-lettered for it.',
   },
   // --- end schema registry ---
+  // --- Redis security and Redis Cluster (issues 12, 13) ---
+  {
+    key: 'redisCluster',
+    flag: '--redis-cluster',
+    env: 'FRAUDSCORE_REDIS_CLUSTER',
+    kind: 'bool',
+    default: 'false',
+    help: 'REDIS_URL is a Redis Cluster: one or more seed nodes, comma-separated (redis://user@h1:7000,h2:7001); the rest are discovered, failovers followed.',
+  },
+  {
+    key: 'redisPasswordFile',
+    flag: '--redis-password-file',
+    env: 'REDIS_PASSWORD_FILE',
+    kind: 'string',
+    default: undefined,
+    help: "File whose first line is the Redis user's password (a mounted secret); wins over a password in REDIS_URL.",
+  },
+  {
+    key: 'redisTlsCa',
+    flag: '--redis-tls-ca',
+    env: 'REDIS_TLS_CA',
+    kind: 'string',
+    default: undefined,
+    help: "PEM file of the CA that signed the Redis server's certificate (rediss:// URLs; default: the system CAs).",
+  },
+  {
+    key: 'redisTlsCert',
+    flag: '--redis-tls-cert',
+    env: 'REDIS_TLS_CERT',
+    kind: 'string',
+    default: undefined,
+    help: 'PEM client certificate for Redis servers that ask for one (with --redis-tls-key).',
+  },
+  {
+    key: 'redisTlsKey',
+    flag: '--redis-tls-key',
+    env: 'REDIS_TLS_KEY',
+    kind: 'string',
+    default: undefined,
+    help: 'PEM private key of --redis-tls-cert.',
+  },
+  {
+    key: 'redisTlsServername',
+    flag: '--redis-tls-servername',
+    env: 'REDIS_TLS_SERVERNAME',
+    kind: 'string',
+    default: undefined,
+    help: "Name sent as SNI and checked against the Redis server's certificate (default: the host in REDIS_URL; the check is never off).",
+  },
+  // --- end Redis security ---
 ];

@@ -26,34 +26,59 @@ export class RedisBatch {
     return this.commands.length - 1;
   }
 
-  /** Sends everything queued and resolves to one reply per command, in queue order. */
+  /**
+   * Sends everything queued and resolves to one reply per command, in queue order. On a Cluster, a
+   * command answered MOVED (its slot moved, e.g. a replica was promoted) did not run: once the slot map
+   * is fresh it is sent again to the new owner, up to MOVED_RETRIES times; the rest are not re-sent.
+   */
   async exec(client: RedisClient): Promise<Reply[]> {
     if (this.commands.length === 0) return [];
     if (!isCluster(client)) return execOne(client.pipeline(), this.commands);
+    const all = this.commands.map((_, i) => i);
+    const replies = await this.execOnNodes(client, all);
+    for (let attempt = 0; attempt < MOVED_RETRIES; attempt++) {
+      const moved = all.filter((i) => isMoved(replies[i][0]));
+      if (moved.length === 0) break;
+      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      const again = await this.execOnNodes(client, moved);
+      for (let j = 0; j < moved.length; j++) replies[moved[j]] = again[j];
+    }
+    return replies;
+  }
+
+  /** One pipeline per node that serves the commands `idx`, in parallel; replies in the order of `idx`. */
+  private async execOnNodes(client: Cluster, idx: readonly number[]): Promise<Reply[]> {
     // Group by the node that serves each key's slot; a slot not mapped yet goes with the first group.
     const groups = new Map<string, number[]>();
     const slots = client.slots;
-    for (let i = 0; i < this.commands.length; i++) {
-      const node = slots[keySlot(this.commands[i].key)]?.[0] ?? '';
+    for (let j = 0; j < idx.length; j++) {
+      const node = slots[keySlot(this.commands[idx[j]].key)]?.[0] ?? '';
       let g = groups.get(node);
       if (g === undefined) {
         g = [];
         groups.set(node, g);
       }
-      g.push(i);
+      g.push(j);
     }
-    const replies = new Array<Reply>(this.commands.length);
+    const replies = new Array<Reply>(idx.length);
     await Promise.all(
-      [...groups.values()].map(async (idx) => {
+      [...groups.values()].map(async (js) => {
         const r = await execOne(
           client.pipeline() as unknown as Pipeline,
-          idx.map((i) => this.commands[i]),
+          js.map((j) => this.commands[idx[j]]),
         );
-        for (let j = 0; j < idx.length; j++) replies[idx[j]] = r[j];
+        for (let k = 0; k < js.length; k++) replies[js[k]] = r[k];
       }),
     );
     return replies;
   }
+}
+
+/** How often commands answered MOVED are sent again after a slot-map refresh. */
+const MOVED_RETRIES = 3;
+
+function isMoved(err: Error | null): boolean {
+  return err?.message.startsWith('MOVED ') === true;
 }
 
 async function execOne(pipeline: Pipeline, commands: readonly Command[]): Promise<Reply[]> {

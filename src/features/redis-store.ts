@@ -26,8 +26,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import { redactUrls } from '../log/redact.js';
 import type { Label, Transaction } from '../types.js';
 import { MAX_LOOKBACK_MS, N_AGGREGATES, RETAIN_MS, writeDefaultFeatures, writeFeatures } from './compute.js';
 import { ENTRY_FRAUD, ENTRY_TX, encodeEntry, entryBytes, parseLog } from './entity-log.js';
@@ -36,6 +39,7 @@ import type { EnrichContext, FeatureStore } from './feature-store.js';
 import { BUCKET_MS, bucketOf, DEFAULT_KEY_PREFIX, type FeatureKeys, featureKeys } from './keys.js';
 import { readLuaScript } from './lua-scripts.js';
 import { RedisBatch, type RedisClient, type Reply } from './redis-batch.js';
+import { fatalConnectError, parseRedisSeeds } from './redis-connection.js';
 import { type RedisErrorCause, RedisErrorReporter } from './redis-errors.js';
 import { DEFAULT_WATERMARK_IDLE_MS, Watermark } from './watermark.js';
 import { CustomerWindow, TerminalWindow } from './windows.js';
@@ -43,8 +47,12 @@ import { CustomerWindow, TerminalWindow } from './windows.js';
 export interface RedisFeatureStoreOptions {
   /** redis://[user:password@]host:port[/db]; for a Cluster, any one node (the rest are discovered). */
   url: string;
-  /** Talk to a Redis Cluster (ioredis Cluster) instead of a single node. */
+  /** Talk to a Redis Cluster (ioredis Cluster) instead of a single node; `url` may then list several seeds. */
   cluster?: boolean;
+  /** TLS settings for a rediss:// URL (CA, client certificate and key, server name); see redis-connection.ts. */
+  tls?: ConnectionOptions;
+  /** Password (e.g. read from a file); wins over one in the URL. */
+  password?: string;
   /** Prefix of every key (default 'fs:'). */
   prefix?: string;
   /** Per-command timeout: how long a slow Redis may hold a batch before it is decided degraded (default 50). */
@@ -71,6 +79,8 @@ export interface RedisFeatureStoreOptions {
   onWatermarkWait?: (ms: number) => void;
 }
 
+const log = logger('features');
+
 const DEFAULT_COMMAND_TIMEOUT_MS = 50;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_TTL_MS = 60 * DAY_MS;
@@ -83,6 +93,13 @@ const TERMINAL_KEEP_MS = RETAIN_MS + MAX_LEAD_MS;
 const EXPIRE_REFRESH_MS = 3_600_000;
 const WAIT_POLL_MS = 25;
 const MIN_COMPACT_ENTRIES = 64;
+/** Transactions of failed batches kept for appending once Redis answers: about 50 s at 1,000 tx/s, ~50 MB. */
+const MAX_PENDING_TXS = 50_000;
+
+interface PendingBatch {
+  txs: Transaction[];
+  context: EnrichContext | undefined;
+}
 
 class CustomerState {
   constructor(readonly id: string) {}
@@ -155,6 +172,14 @@ export class RedisFeatureStore implements FeatureStore {
   private closing = false;
   private lastError: unknown;
   private lastCause: RedisErrorCause | null = null;
+  /** Failed batches whose transactions are appended once Redis answers again (keepForReplay). */
+  private readonly pending: PendingBatch[] = [];
+  private pendingTxs = 0;
+  private droppedTxs = 0;
+  private readonly isCluster: boolean;
+  private slotsRefreshedAt = 0;
+  /** Terminal buckets the batch in flight reads for the first time (rolled back if it fails). */
+  private readonly unread: [TerminalState, number][] = [];
 
   constructor(options: RedisFeatureStoreOptions) {
     this.url = options.url;
@@ -183,20 +208,32 @@ export class RedisFeatureStore implements FeatureStore {
       // Keep reconnecting forever, at most 500 ms apart, so recovery needs no restart.
       retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
     };
+    const seeds = parseRedisSeeds(options.url);
+    const auth = {
+      username: seeds.username,
+      password: options.password ?? seeds.password,
+      // rediss:// without options: TLS with Node's CAs and the host name checked.
+      tls: seeds.tls ? { ...options.tls } : undefined,
+      // CLIENT SETINFO is not in the store's ACL rule (and Redis < 7.2 lacks it).
+      disableClientInfo: true,
+    };
+    this.isCluster = options.cluster === true;
     if (options.cluster) {
-      const u = new URL(options.url);
-      this.redis = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      this.redis = new Cluster(seeds.nodes, {
         lazyConnect: true,
         enableOfflineQueue: false,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 50, 500),
-        redisOptions: {
-          ...redisOptions,
-          username: u.username === '' ? undefined : decodeURIComponent(u.username),
-          password: u.password === '' ? undefined : decodeURIComponent(u.password),
-        },
+        // Fail fast while a master is down (ioredis would retry for ~1.6 s, stalling the pipeline): the
+        // batch is decided degraded, and refreshSlots() finds the promoted replica.
+        retryDelayOnFailover: 0,
+        retryDelayOnClusterDown: 0,
+        // A failover is noticed from the MOVED and connection errors of the batches; refresh soon after.
+        slotsRefreshTimeout: Math.min(this.connectTimeoutMs, 2000),
+        redisOptions: { ...redisOptions, ...auth },
       });
     } else {
-      this.redis = new Redis(options.url, { lazyConnect: true, ...redisOptions });
+      const { host, port } = seeds.nodes[0];
+      this.redis = new Redis({ host, port, db: seeds.db, lazyConnect: true, ...redisOptions, ...auth });
     }
     this.redis.on('error', (err) => {
       this.lastError = err;
@@ -247,6 +284,7 @@ export class RedisFeatureStore implements FeatureStore {
     // EVAL, not EVALSHA: compactions are rare, and a server that restarted empty needs no reload.
     this.compactScript = (await readLuaScript('compact-customer-1.lua')).source;
     let timer: NodeJS.Timeout | undefined;
+    let onError: ((err: unknown) => void) | undefined;
     try {
       const ready = new Promise<void>((resolve, reject) => {
         timer = setTimeout(
@@ -254,33 +292,94 @@ export class RedisFeatureStore implements FeatureStore {
           this.connectTimeoutMs,
         );
         this.redis.once('ready', () => resolve());
+        // Refused credentials or a certificate that does not verify: say so now, retrying cannot help.
+        onError = (err: unknown) => {
+          this.lastError = err;
+          if (fatalConnectError(err) !== null) reject(err);
+        };
+        this.redis.on('error', onError);
+        this.redis.on('node error', onError);
       });
       // The first attempt may fail; retryStrategy keeps trying until 'ready' or the timer.
       this.redis.connect().catch(() => {});
       await ready;
     } catch (err) {
       this.fail();
-      const why =
-        this.lastError instanceof Error
-          ? `${(err as Error).message}; last error: ${this.lastError.message}`
-          : (err as Error).message;
-      throw new FraudError(
-        ErrorCodes.STACK_UNAVAILABLE,
-        `Redis feature store at ${redactUrl(this.url)} is unavailable (${why}). Start Redis (npm run stack:up) or fix the Redis URL.`,
-        { cause: err },
-      );
+      throw this.connectError(err);
     } finally {
       clearTimeout(timer);
+      if (onError !== undefined) {
+        this.redis.off('error', onError);
+        this.redis.off('node error', onError);
+      }
     }
     await this.checkDatabase();
     try {
+      await this.probe();
       await this.readMarker(Number.NEGATIVE_INFINITY);
       this.healthy = true;
     } catch (err) {
-      // Reachable but refusing (e.g. NOPERM): start, say why, and stay unready until it answers.
-      this.lastCause = this.errors.report(err, 'start-up check');
-      this.lastError = err;
+      this.fail();
+      throw this.connectError(err);
     }
+  }
+
+  /** One line that says what is wrong and what to change, without a secret. */
+  private connectError(err: unknown): FraudError {
+    const at = `Redis at ${redactUrl(this.url)}`;
+    const last = this.lastError instanceof Error ? this.lastError : err instanceof Error ? err : undefined;
+    const detail = (e: Error | undefined) => redactUrl(e?.message ?? String(err)).split('\n')[0];
+    const fatal = fatalConnectError(last) ?? fatalConnectError(err);
+    if (fatal === 'auth')
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `${at} refused the credentials (${detail(last)}). Check the user in REDIS_URL and the password (REDIS_PASSWORD_FILE).`,
+        { cause: err },
+      );
+    if (fatal === 'tls') {
+      const code = (last as { code?: string } | undefined)?.code;
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `TLS to ${at} failed: ${detail(last)}${code ? ` (${code})` : ''}. Check --redis-tls-ca (the CA that signed the server's certificate), --redis-tls-servername and the client certificate.`,
+        { cause: err },
+      );
+    }
+    if (err instanceof Error && /^NOPERM/.test(err.message))
+      return new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `${at}: the Redis user may not run the feature store's commands on its keys (${detail(err)}). Grant the rule in README "Redis: TLS, the ACL user, a Redis Cluster" for prefix ${JSON.stringify(this.keys.prefix)}.`,
+        { cause: err },
+      );
+    if (err instanceof FraudError) return err;
+    const why =
+      last !== undefined && last !== err
+        ? `${detail(err instanceof Error ? err : undefined)}; last error: ${detail(last)}`
+        : detail(last);
+    return new FraudError(
+      ErrorCodes.STACK_UNAVAILABLE,
+      `Redis feature store at ${redactUrl(this.url)} is unavailable (${why}). Start Redis (npm run stack:up) or fix the Redis URL.`,
+      { cause: err },
+    );
+  }
+
+  /**
+   * Runs every command the store sends once, on a scratch key under the prefix (and the watermark read),
+   * so that a user missing one of them (NOPERM) is refused at start rather than degrading every batch.
+   */
+  private async probe(): Promise<void> {
+    const key = `${this.keys.prefix}probe:${randomBytes(6).toString('hex')}`;
+    const hash = `${key}:h`;
+    const wm = this.keys.watermark;
+    const batch = new RedisBatch();
+    batch.push(key, (p) => p.append(key, ''));
+    batch.push(key, (p) => p.getrangeBuffer(key, 0, -1));
+    batch.push(key, (p) => p.eval(this.compactScript, 1, key, '-1', '', '1000'));
+    batch.push(key, (p) => p.pexpire(key, 1000));
+    batch.push(key, (p) => p.del(key));
+    batch.push(hash, (p) => p.hset(hash, 'p', '0'));
+    batch.push(hash, (p) => p.del(hash));
+    batch.push(wm, (p) => p.hgetall(wm));
+    throwFirst(await batch.exec(this.redis));
   }
 
   /** ioredis ignores a failed SELECT and stays on database 0: ask again and refuse to start. */
@@ -338,17 +437,76 @@ export class RedisFeatureStore implements FeatureStore {
     try {
       // Fail fast while disconnected instead of building a pipeline that can only fail.
       if (this.redis.status !== 'ready') throw new Error(`Redis connection is ${this.redis.status}`);
+      await this.replayPending();
       const cause = await this.enrichOnce(txs, n, out, context, true);
       this.healthy = true;
       this.lastCause = null;
       return cause;
     } catch (err) {
       this.failed(err, 'feature batch');
-      // Caches took nothing from this batch but consistent reads: an append that ran anyway shows up as
-      // a longer log at the next append, and the log is then re-read.
+      this.keepForReplay(txs, n, context);
       for (let i = 0; i < n; i++) writeDefaultFeatures(txs[i], out, i * N_FEATURES);
       return ErrorCodes.FEATURES_UNAVAILABLE;
     }
+  }
+
+  /**
+   * A failed batch was decided on default features, but its transactions still belong in the windows of
+   * later ones (as in the in-memory store and backfill): they are kept, in order, and appended before
+   * the next batch once Redis answers. The caches keep only what was read whole (buckets whose first
+   * read failed are forgotten); an append that ran anyway shows up as a longer log at the next append,
+   * and is harmless when replayed: a log that holds an id twice counts it once.
+   */
+  private keepForReplay(txs: readonly Transaction[], n: number, context: EnrichContext | undefined): void {
+    // Buckets queued for a first read that never came back would pass for read and empty: forget them.
+    for (const [st, b] of this.unread) if (st.buckets.get(b) === 0) st.buckets.delete(b);
+    this.unread.length = 0;
+    if (this.closing) return;
+    const kept: PendingBatch = {
+      txs: txs.slice(0, n),
+      context:
+        context === undefined
+          ? undefined
+          : {
+              partitions: Array.from({ length: n }, (_, i) => context.partitions[i]),
+              partitionCount: context.partitionCount,
+            },
+    };
+    this.pending.push(kept);
+    this.pendingTxs += n;
+    // Bounded: past this, the oldest are given up (their windows then miss them; counted in the log).
+    while (this.pendingTxs > MAX_PENDING_TXS && this.pending.length > 1) {
+      const dropped = this.pending.shift()!;
+      this.pendingTxs -= dropped.txs.length;
+      this.droppedTxs += dropped.txs.length;
+    }
+    if (this.isCluster) this.refreshSlots();
+  }
+
+  /** Appends the transactions of failed batches, oldest first; throws (and keeps them) if Redis fails again. */
+  private async replayPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.droppedTxs > 0) {
+      log.warn('feature store: transactions of failed batches given up (their windows miss them)', {
+        dropped: this.droppedTxs,
+      });
+      this.droppedTxs = 0;
+    }
+    while (this.pending.length > 0) {
+      const p = this.pending[0];
+      const out = new Float32Array(p.txs.length * N_FEATURES);
+      await this.enrichOnce(p.txs, p.txs.length, out, p.context, true);
+      this.pending.shift();
+      this.pendingTxs -= p.txs.length;
+    }
+  }
+
+  /** After a failed batch on a Cluster: ask for the slot map again (a failover moves slots), at most every 200 ms. */
+  private refreshSlots(): void {
+    const now = Date.now();
+    if (now - this.slotsRefreshedAt < 200) return;
+    this.slotsRefreshedAt = now;
+    (this.redis as Cluster).refreshSlotsCache(() => {});
   }
 
   private failed(err: unknown, what: string): void {
@@ -365,6 +523,7 @@ export class RedisFeatureStore implements FeatureStore {
     firstTry: boolean,
   ): Promise<string | null> {
     const stamp = ++this.stamp;
+    if (firstTry) this.unread.length = 0;
     const now = Date.now();
     const k = this.keys;
     const batch = new RedisBatch();
@@ -603,6 +762,7 @@ export class RedisFeatureStore implements FeatureStore {
         reply: batch.push(key, (p) => p.getrangeBuffer(key, 0, -1)),
       });
       st.buckets.set(b, 0);
+      this.unread.push([st, b]);
     }
   }
 
@@ -866,13 +1026,7 @@ function evictOldest<V extends { stamp: number }>(map: Map<string, V>, stamp: nu
 }
 
 function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
+  return redactUrls(url);
 }
 
 export { BUCKET_MS };

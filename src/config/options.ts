@@ -241,8 +241,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     env: 'FRAUDSCORE_REDIS_TIMEOUT_MS',
     kind: 'int',
     min: 1,
-    // A batch of 256 is 256 pipelined Lua calls (~70–110 µs each in Redis, see npm run bench): 50 ms
-    // would mark healthy batches degraded whenever the machine is busy.
+    // One pipelined round trip per batch (two APPENDs per transaction, see npm run bench:features); a
+    // tight bound would mark healthy batches degraded whenever the machine is busy.
     default: '250',
     help: 'Timeout of a feature round trip (one pipelined Lua call per record of the micro-batch); past it the batch is scored with default features, marked degraded.',
   },

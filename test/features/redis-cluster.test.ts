@@ -241,6 +241,9 @@ describe('a Redis master SIGKILLed under the scorer', () => {
         REDIS_URL: target.url,
         FRAUDSCORE_REDIS_CLUSTER: 'true',
         FRAUDSCORE_REDIS_PREFIX: `${randomName('failover')}:`,
+        // A loaded machine must not time a batch out outside the outage: a dead master fails its batches
+        // at once (no retry), so this bound only keeps slow-but-alive round trips from being degraded.
+        FRAUDSCORE_REDIS_TIMEOUT_MS: '2000',
       },
       ['--rate', String(rate)],
       clusterFile,

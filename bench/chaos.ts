@@ -75,6 +75,8 @@ export interface ChaosRow {
   recovered: boolean;
   harnessRestarts: number;
   note: string;
+  /** sigterm-after-restart: the scorer's log from the signal to its exit. */
+  shutdownLog?: string;
 }
 
 /** scripts/stack.sh on private ports and state folder. */
@@ -175,6 +177,7 @@ class Lane {
   harnessRestarts = 0;
   intentionalReplacements = 0;
   notes: string[] = [];
+  shutdownLogs: string[] = [];
   decisions!: TopicTally;
   dlq!: TopicTally;
   private stopping = false;
@@ -263,12 +266,18 @@ class Lane {
     let dup = 0;
     let recoveryTs = Number.POSITIVE_INFINITY;
     let postFaultMissing = 0;
+    let postFault = 0;
+    let postFaultDegraded = 0;
     for (const [id, sentAt] of this.sentAt) {
       const d = this.decisions.byId.get(id);
       if (d !== undefined) {
         decided++;
         dup += d.n - 1;
-        if (sentAt >= faultEnd && !d.degraded) recoveryTs = Math.min(recoveryTs, d.firstTs);
+        if (sentAt >= faultEnd) {
+          postFault++;
+          if (d.degraded) postFaultDegraded++;
+          else recoveryTs = Math.min(recoveryTs, d.firstTs);
+        }
       } else if (sentAt >= faultEnd && !this.dlq.byId.has(id)) postFaultMissing++;
     }
     let deadLettered = 0;
@@ -280,6 +289,7 @@ class Lane {
     const lost = this.missing();
     const recoverySeconds = Number.isFinite(recoveryTs) ? Math.max(0, (recoveryTs - faultEnd) / 1000) : null;
     const notes = [...extraNote, ...this.notes];
+    if (postFaultDegraded > 0) notes.push(`${postFaultDegraded} of ${postFault} decisions after the fault degraded`);
     if (this.failedSends > 0) notes.push(`${this.failedSends} sends failed during the outage (not counted as sent)`);
     if (this.intentionalReplacements > 0)
       notes.push(`harness started ${this.intentionalReplacements} replacement(s) after the SIGTERM`);
@@ -296,6 +306,7 @@ class Lane {
       recovered: recoverySeconds !== null && postFaultMissing === 0 && this.harnessRestarts === 0,
       harnessRestarts: this.harnessRestarts,
       note: notes.join('; '),
+      ...(this.shutdownLogs.length > 0 ? { shutdownLog: this.shutdownLogs.join(' || ') } : {}),
     };
   }
 }
@@ -418,6 +429,18 @@ async function runCase(
               clearTimeout(killer);
               const secs = (Date.now() - at) / 1000;
               const ok = code === 0 && secs < 10;
+              // The scorer's own lines from the signal on say where the shutdown spent its time.
+              const out = s.output();
+              const from = out.lastIndexOf('\n', Math.max(0, out.indexOf('stopping')));
+              const shutdownLog = out
+                .slice(Math.max(0, from))
+                .trim()
+                .split('\n')
+                .slice(0, 6)
+                .map((line) => line.slice(0, 240))
+                .join(' | ');
+              if (!ok) l.notes.push(`shutdown log: ${shutdownLog}`);
+              l.shutdownLogs.push(shutdownLog);
               l.notes.push(
                 `SIGTERM ${decidedAfter(l) ? 'after deciding again' : 'BEFORE deciding again'}: exit ${code ?? signal} in ${secs.toFixed(1)} s${ok ? '' : ' (FAILED: must be 0 within 10 s)'}`,
               );

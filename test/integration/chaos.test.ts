@@ -13,7 +13,7 @@ it('every fault case, both delivery modes: 0 lost, 0 exactly-once duplicates, re
     brokerDownS: 1,
     redisDownS: 2,
     pauseS: 7,
-    postFaultS: 2,
+    postFaultS: 5,
     drainTimeoutS: 60,
     client: process.env.FRAUDSCORE_KAFKA_CLIENT ?? 'confluent',
   });

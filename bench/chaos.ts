@@ -73,7 +73,10 @@ export interface ChaosRow {
   duplicated: number;
   recoverySeconds: number | null;
   recovered: boolean;
+  /** Restarts after an exit that is not the design (a crash): recovered is false then. */
   harnessRestarts: number;
+  /** Restarts after a designed exit for a supervisor (fenced producer, stalled consumer). */
+  supervisorRestarts: number;
   note: string;
   /** sigterm-after-restart: the scorer's log from the signal to its exit. */
   shutdownLog?: string;
@@ -106,6 +109,7 @@ export class PrivateStack {
   }
 }
 
+const DESIGNED_EXIT = /\[(FRAUD_KAFKA_FATAL|FRAUD_CONSUMER_STALLED)\]/;
 const decisionAvro = decisionType();
 const transactionAvro = transactionType();
 
@@ -175,6 +179,7 @@ class Lane {
   failedSends = 0;
   scorers: ScorerProcess[] = [];
   harnessRestarts = 0;
+  supervisorRestarts = 0;
   intentionalReplacements = 0;
   notes: string[] = [];
   shutdownLogs: string[] = [];
@@ -227,8 +232,13 @@ class Lane {
         .slice(-3)
         .map((l) => l.slice(0, 300))
         .join(' | ');
-      this.notes.push(`scorer ${i} exited ${code ?? signal} on its own; harness restarted it (last lines: ${tail})`);
-      this.harnessRestarts++;
+      // By design the scorer exits 1 with one of these codes for a supervisor to restart it.
+      const designed = code === 1 && DESIGNED_EXIT.test(tail);
+      this.notes.push(
+        `scorer ${i} exited ${code ?? signal} on its own; harness restarted it${designed ? ' as a supervisor would (designed exit)' : ''} (last lines: ${tail})`,
+      );
+      if (designed) this.supervisorRestarts++;
+      else this.harnessRestarts++;
       this.startScorer(i);
     });
     return s;
@@ -305,6 +315,7 @@ class Lane {
       recoverySeconds: recoverySeconds === null ? null : Math.round(recoverySeconds * 10) / 10,
       recovered: recoverySeconds !== null && postFaultMissing === 0 && this.harnessRestarts === 0,
       harnessRestarts: this.harnessRestarts,
+      supervisorRestarts: this.supervisorRestarts,
       note: notes.join('; '),
       ...(this.shutdownLogs.length > 0 ? { shutdownLog: this.shutdownLogs.join(' || ') } : {}),
     };

@@ -78,6 +78,9 @@ export interface ChaosRow {
   /** Restarts after a designed exit for a supervisor (fenced producer, stalled consumer). */
   supervisorRestarts: number;
   note: string;
+  /** sigterm-after-restart: the exit code (-1: a signal) and seconds from the SIGTERM to the exit. */
+  sigtermExitCode?: number;
+  sigtermExitSeconds?: number;
   /** sigterm-after-restart: the scorer's log from the signal to its exit. */
   shutdownLog?: string;
 }
@@ -180,6 +183,7 @@ class Lane {
   scorers: ScorerProcess[] = [];
   harnessRestarts = 0;
   supervisorRestarts = 0;
+  sigterm?: { code: number; seconds: number; decidedBefore: boolean };
   intentionalReplacements = 0;
   notes: string[] = [];
   shutdownLogs: string[] = [];
@@ -313,10 +317,17 @@ class Lane {
       lost,
       duplicated: dup,
       recoverySeconds: recoverySeconds === null ? null : Math.round(recoverySeconds * 10) / 10,
-      recovered: recoverySeconds !== null && postFaultMissing === 0 && this.harnessRestarts === 0,
+      recovered:
+        recoverySeconds !== null &&
+        postFaultMissing === 0 &&
+        this.harnessRestarts === 0 &&
+        (this.sigterm === undefined || this.sigterm.decidedBefore),
       harnessRestarts: this.harnessRestarts,
       supervisorRestarts: this.supervisorRestarts,
       note: notes.join('; '),
+      ...(this.sigterm === undefined
+        ? {}
+        : { sigtermExitCode: this.sigterm.code, sigtermExitSeconds: this.sigterm.seconds }),
       ...(this.shutdownLogs.length > 0 ? { shutdownLog: this.shutdownLogs.join(' || ') } : {}),
     };
   }
@@ -455,7 +466,7 @@ async function runCase(
               l.notes.push(
                 `SIGTERM ${decidedAfter(l) ? 'after deciding again' : 'BEFORE deciding again'}: exit ${code ?? signal} in ${secs.toFixed(1)} s${ok ? '' : ' (FAILED: must be 0 within 10 s)'}`,
               );
-              if (!ok || !decidedAfter(l)) l.harnessRestarts++; // counts against recovered
+              l.sigterm = { code: code ?? -1, seconds: Math.round(secs * 10) / 10, decidedBefore: decidedAfter(l) };
               l.replace(0);
             }),
           );
@@ -581,6 +592,8 @@ export function rowFailures(r: ChaosRow): string[] {
   if (r.lost !== 0) f.push(`${r.lost} lost`);
   if (r.mode === 'exactly-once' && r.duplicated !== 0) f.push(`${r.duplicated} duplicated exactly-once`);
   if (!r.recovered) f.push('not recovered');
+  if (r.sigtermExitSeconds !== undefined && (r.sigtermExitCode !== 0 || r.sigtermExitSeconds >= 10))
+    f.push(`SIGTERM exit ${r.sigtermExitCode} after ${r.sigtermExitSeconds} s (must be 0 within 10 s)`);
   if ((r.case === 'big-record' || r.case === 'four-900kB') && r.decided + r.deadLettered < r.sent)
     f.push('oversized not all decided/dead-lettered');
   return f;

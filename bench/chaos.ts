@@ -11,7 +11,7 @@
 // Counting: sent = records acked by the broker (a send that failed during an outage is not sent; its
 // ids are ignored if they land anyway). lost = sent − (distinct decided ∪ dead-lettered); duplicated =
 // log records beyond one per id. recovery s = from the end of the fault (broker/Redis back, member
-// resumed, bad records written) to the decision timestamp of the first non-degraded decision of a
+// resumed, bad records written) to the decision timestamp of the first decision on Redis features of a
 // record sent after it. recovered = that happened, every record sent after the fault is decided or
 // dead-lettered, and no scorer had to be restarted by the harness.
 import { spawnSync } from 'node:child_process';
@@ -148,7 +148,9 @@ class TopicTally {
         const ts = Number(message.timestamp);
         if (this.kind === 'decisions') {
           const d = decisionAvro.fromBuffer(message.value!.subarray(5)) as Decision;
-          this.add(d.transaction_id, ts, d.degraded);
+          // Recovery needs the store answering: FEATURES_INCOMPLETE after Redis lost its data is the design
+          // (windows refill from the stream), FEATURES_UNAVAILABLE is Redis not answering.
+          this.add(d.transaction_id, ts, d.degraded && d.degraded_cause === 'FRAUD_FEATURES_UNAVAILABLE');
         } else {
           let id: string | null = null;
           try {
@@ -303,7 +305,10 @@ class Lane {
     const lost = this.missing();
     const recoverySeconds = Number.isFinite(recoveryTs) ? Math.max(0, (recoveryTs - faultEnd) / 1000) : null;
     const notes = [...extraNote, ...this.notes];
-    if (postFaultDegraded > 0) notes.push(`${postFaultDegraded} of ${postFault} decisions after the fault degraded`);
+    if (postFaultDegraded > 0)
+      notes.push(
+        `${postFaultDegraded} of ${postFault} decisions after the fault on default features (Redis not answering)`,
+      );
     if (this.failedSends > 0) notes.push(`${this.failedSends} sends failed during the outage (not counted as sent)`);
     if (this.intentionalReplacements > 0)
       notes.push(`harness started ${this.intentionalReplacements} replacement(s) after the SIGTERM`);

@@ -145,6 +145,19 @@ describe('Kafka lifecycle (real Kafka + Redis)', () => {
         new RegExp(`topic\\(s\\) ${missing}.* do not exist`),
       );
     }, 20_000);
+
+    it('HTTP port in use', async () => {
+      const port = await listen(() => {}); // something else already listens there
+      await expectFailure(
+        {
+          KAFKA_BROKERS: stackBrokers(),
+          FRAUDSCORE_NO_HTTP: 'false',
+          FRAUDSCORE_HTTP_PORT: String(port),
+          FRAUDSCORE_LABELS_TOPIC: '',
+        },
+        /EADDRINUSE|in use/,
+      );
+    }, 20_000);
   });
 
   it.each(['confluent', 'kafkajs'])(

@@ -328,7 +328,7 @@ export class Pipeline {
 
   /** Runs until the source ends (embedded) or SIGTERM/SIGINT; returns the exit code. */
   async runToEnd(): Promise<number> {
-    // SIGTERM must end the process within 10 s even when a broker does not answer: the 8 s clock starts
+    // SIGTERM must end the process within 10 s even when a broker does not answer: the 7 s clock starts
     // at the signal, not once the source has handed back its partitions (that alone can take seconds).
     let abandon: () => void = () => {};
     const abandoned = new Promise<void>((r) => {
@@ -336,7 +336,7 @@ export class Pipeline {
     });
     const onSignal = (signal: string) => {
       log.info('stopping: finishing the in-flight batch', { signal });
-      setTimeout(abandon, 8000).unref();
+      setTimeout(abandon, 7000).unref();
       void this.stop();
     };
     process.once('SIGTERM', onSignal);
@@ -366,9 +366,9 @@ export class Pipeline {
       const bounded = await Promise.race([
         this.stop().then(() => true),
         abandoned.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 8000).unref()),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 7000).unref()),
       ]);
-      if (!bounded) log.warn('shutdown did not finish within 8 s; abandoning the batch in flight');
+      if (!bounded) log.warn('shutdown did not finish within 7 s; abandoning the batch in flight');
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('SIGINT', onSignal);
     }

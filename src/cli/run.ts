@@ -168,7 +168,12 @@ export class Pipeline {
     const liveness: ReadinessCheck[] = [];
     const checks: ReadinessCheck[] = [
       { name: 'model', ready: () => registry.current() !== undefined },
-      { name: 'features', ready: () => store.isHealthy() },
+      {
+        name: 'features',
+        ready: () => store.isHealthy(),
+        // e.g. 'noperm' when the Redis user lost a permission after start (issue 10).
+        reason: () => (store instanceof RedisFeatureStore ? (store.failureCause ?? 'unhealthy') : 'unhealthy'),
+      },
     ];
     if (embedded) {
       source = new GeneratorSource({

@@ -48,6 +48,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: SERVICE_TESTS,
+          // Starting a 3-node secure stack or a broker restart can take over a minute on a busy 2-core machine.
+          testTimeout: 180_000,
           globalSetup: ['test/global-setup.ts'],
         },
       },

@@ -12,6 +12,7 @@ export const SERVICE_TESTS = [
   'test/features/parity.test.ts',
   'test/features/redis-down.test.ts',
   'test/features/redis-store.test.ts',
+  'test/features/watermark.test.ts',
   'test/monitoring/drift-pipeline.test.ts',
   'test/simulate/backfill-parity.test.ts',
   'test/features/drain-parity.test.ts',

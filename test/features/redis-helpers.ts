@@ -3,8 +3,10 @@ import { Cluster, Redis } from 'ioredis';
 import { featureKeys } from '../../src/features/keys.js';
 import { parseRedisSeeds } from '../../src/features/redis-connection.js';
 import { RedisFeatureStore, type RedisFeatureStoreOptions } from '../../src/features/redis-store.js';
+import { redisUrl } from '../helpers/stack.js';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Through redisUrl(): a unit-project test that reaches for Redis fails with a pointer to SERVICE_TESTS.
+export const REDIS_URL = redisUrl();
 
 /** Where a store under test lives: the shared single Redis by default, or a Redis Cluster. */
 export interface RedisTarget {

@@ -15,7 +15,7 @@
 // record sent after it. recovered = that happened, every record sent after the fault is decided or
 // dead-lettered, and no scorer had to be restarted by the harness.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
@@ -105,6 +105,21 @@ export class PrivateStack {
       stdio: 'ignore',
     });
     if (r.status !== 0) throw new Error(`scripts/stack.sh ${args.join(' ')} failed (state ${this.dir})`);
+  }
+
+  /** The stack script leaves a server it did not start alone (no pid file): the harness must own both. */
+  assertOwned(): void {
+    for (const [service, port] of [
+      ['kafka', this.kafkaPort],
+      ['redis', this.redisPort],
+    ] as const) {
+      if (!existsSync(join(this.dir, `${service}.pid`))) {
+        throw new Error(
+          `chaos: port ${port} already answers but ${service} was not started in ${this.dir}: another process holds it; ` +
+            'stop it or choose other ports (FRAUDSCORE_KAFKA_PORT, FRAUDSCORE_REDIS_PORT)',
+        );
+      }
+    }
   }
 
   kill(service: 'kafka' | 'redis'): void {
@@ -520,6 +535,12 @@ async function runCase(
 /** Runs every case `reps` times on the private stack (started here, stopped at the end). */
 export async function runChaos(o: ChaosOptions, stack = new PrivateStack()): Promise<ChaosRow[]> {
   stack.run('up', 'kafka', 'redis');
+  try {
+    stack.assertOwned();
+  } catch (err) {
+    stack.run('down', 'kafka', 'redis'); // stops only what it started (by pid file)
+    throw err;
+  }
   const kafka = new Kafka({
     clientId: 'fraudscore-chaos',
     brokers: stack.brokers,

@@ -48,7 +48,8 @@ import { ModelRegistry } from '../scoring/model-registry.js';
 import { openKafkaIo } from './kafka-io.js';
 import { type Closeable, Pipeline } from './pipeline.js';
 
-const log = logger('pipeline');
+// The component name the scorer's log lines always had.
+const log = logger('run');
 
 type KafkaRunOptions = OptionsOf<typeof KAFKA_RUN_OPTIONS>;
 type SchemaRegistryOptions = OptionsOf<typeof SCHEMA_REGISTRY_CLIENT_OPTIONS> &

@@ -13,7 +13,8 @@ import type { Source } from '../pipeline/source.js';
 import type { RunStats } from '../pipeline/stats.js';
 import type { ModelRegistry } from '../scoring/model-registry.js';
 
-const log = logger('pipeline');
+// The component name the scorer's log lines always had.
+const log = logger('run');
 
 /** Something the pipeline opened and must close when it stops, after the sink and before the store. */
 export interface Closeable {

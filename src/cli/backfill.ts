@@ -4,26 +4,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { BACKFILL_OPTIONS } from '../config/command-options.js';
+import { parseOptions } from '../config/parse-options.js';
 import { MemoryFeatureStore } from '../features/memory-store.js';
 import { readContainer } from '../io/avro-file.js';
 import { RowWriter, replay } from '../simulate/backfill.js';
 import type { Label, Transaction } from '../types.js';
-import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 import { Progress } from './progress.js';
-
-const SPECS: readonly FlagSpec[] = [
-  { flag: '--transactions', kind: 'string', help: 'transactions Avro container file (fraudscore simulate)' },
-  { flag: '--labels', kind: 'string', help: 'labels Avro container file (reported_time decides when each applies)' },
-  { flag: '--out', kind: 'string', help: 'training-set CSV to write' },
-  { flag: '--batch-size', kind: 'int', default: 256, min: 1, max: 65_536, help: 'transactions per enrich() call' },
-  {
-    flag: '--progress',
-    kind: 'string',
-    default: 'auto',
-    choices: ['auto', 'on', 'off'],
-    help: 'progress bar on stderr: auto (TTY), on, off',
-  },
-];
 
 export interface BackfillResult {
   rows: number;
@@ -72,30 +59,10 @@ export async function runBackfill(o: {
 }
 
 export async function backfillCommand(argv: string[]): Promise<number> {
-  const usage = 'fraudscore backfill --transactions F --labels F --out F [options]';
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        usage,
-        'Replays transactions in event-time order through the in-memory FeatureStore (the live path’s code),\n' +
-          'applying each label at its reported_time, and writes one CSV row per transaction: the 15 features\n' +
-          '(exact Float32 values), is_fraud, transaction_id, customer_id, terminal_id, event_time (epoch ms),\n' +
-          'amount_minor.',
-        SPECS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('backfill', argv, SPECS);
-  const r = await runBackfill({
-    transactions: existingFile('--transactions', required('backfill', f, '--transactions')),
-    labels: existingFile('--labels', required('backfill', f, '--labels')),
-    out: required('backfill', f, '--out'),
-    batchSize: f['batchSize'] as number,
-    progress: f['progress'] as 'auto' | 'on' | 'off',
-  });
+  const f = parseOptions('backfill', BACKFILL_OPTIONS, argv).values;
+  const r = await runBackfill(f);
   console.log(
-    `fraudscore backfill — ${r.rows.toLocaleString('en-US')} rows (${r.frauds.toLocaleString('en-US')} labelled fraud) in ${r.seconds.toFixed(1)} s → ${f['out']}`,
+    `fraudscore backfill — ${r.rows.toLocaleString('en-US')} rows (${r.frauds.toLocaleString('en-US')} labelled fraud) in ${r.seconds.toFixed(1)} s → ${f.out}`,
   );
   return 0;
 }

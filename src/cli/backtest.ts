@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { unframe } from '../avro/framing.js';
 import { decisionType, labelType } from '../avro/schemas.js';
-import { ErrorCodes, FraudError } from '../errors.js';
+import { BACKTEST_OPTIONS } from '../config/command-options.js';
+import { brokerProblems } from '../config/config.js';
+import { parseOptions } from '../config/parse-options.js';
 import { writeBacktest } from '../evaluation/backtest.js';
 import { kafkaClient } from '../kafka/client.js';
 import { fromRoot } from '../package-root.js';
@@ -9,57 +11,30 @@ import { openRows } from '../replay/row-source.js';
 import { readTopicToEnd } from '../replay/topic-reader.js';
 import { loadManifest } from '../scoring/manifest.js';
 import type { Decision, Label } from '../types.js';
-import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
-
-const FLAGS: readonly FlagSpec[] = [
-  {
-    flag: '--decisions',
-    kind: 'string',
-    help: 'Decisions topic(s), comma-separated: one run each (e.g. live and a rescore)',
-  },
-  { flag: '--labels', kind: 'string', help: 'Labels: an Avro/NDJSON/CSV file, or a labels topic' },
-  {
-    flag: '--model',
-    kind: 'string',
-    default: 'models/champion',
-    help: 'Model folder(s) whose thresholds apply, one per run or one for all',
-  },
-  {
-    flag: '--out',
-    kind: 'string',
-    default: 'reports/backtest',
-    help: 'Folder for backtest.json, backtest.md and the plots',
-  },
-  { flag: '--brokers', kind: 'string', help: 'Kafka bootstrap servers (default: KAFKA_BROKERS or 127.0.0.1:9092)' },
-];
 
 export async function backtestCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        'fraudscore backtest --decisions <topic>[,<topic>] --labels <file|topic> [--out reports/backtest]',
-        'Reports a replayed or re-scored range: the metrics of `fraudscore evaluate`, decisions by outcome,\nlatency and throughput of the run, precision-recall and score-distribution plots, and a comparison\nwhen two runs are given.',
-        FLAGS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('backtest', argv, FLAGS);
-  const topics = required('backtest', f, '--decisions').split(',');
-  const labelsArg = required('backtest', f, '--labels');
-  // Checked before Kafka is asked anything: a mistyped path must fail at once, in one line.
-  if (/\.(avro|csv|ndjson|jsonl)$/i.test(labelsArg)) existingFile('--labels', labelsArg);
-  const modelDirs = String(f.model)
-    .split(',')
-    .map((dir) => {
-      const found = [dir, fromRoot(dir)].find((d) => existsSync(d));
-      if (found === undefined) throw new FraudError(ErrorCodes.INVALID_CONFIG, `--model ${dir}: no such folder`);
-      return found;
-    });
-  const kafka = kafkaClient(
-    String(f.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-    'fraudscore-backtest',
+  // Checked before Kafka is asked anything: a mistyped path or folder must fail at once, in one line.
+  const modelDirs: string[] = [];
+  const { values: f } = parseOptions(
+    'backtest',
+    BACKTEST_OPTIONS,
+    argv,
+    process.env,
+    ({ values: v, nameOf }, problem) => {
+      if (/\.(avro|csv|ndjson|jsonl)$/i.test(v.labels) && !existsSync(v.labels)) {
+        problem(`${nameOf('labels')} ${v.labels}: no such file`);
+      }
+      for (const dir of v.model) {
+        const found = [dir, fromRoot(dir)].find((d) => existsSync(d));
+        if (found === undefined) problem(`${nameOf('model')} ${dir}: no such folder`);
+        else modelDirs.push(found);
+      }
+      for (const p of brokerProblems(v.brokers)) problem(p);
+    },
   );
+  const topics = f.decisions;
+  const labelsArg = f.labels;
+  const kafka = kafkaClient(f.brokers, 'fraudscore-backtest');
 
   const isFraud = new Map<string, boolean>();
   if (existsSync(labelsArg)) {
@@ -79,7 +54,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     const decisions = await readTopicToEnd(kafka, topic, (v) => type.fromBuffer(unframe(v)) as Decision);
     runs.push({ name: topic, decisions, thresholds: manifest.thresholds });
   }
-  const report = await writeBacktest(String(f.out), runs, isFraud);
+  const report = await writeBacktest(f.out, runs, isFraud);
   for (const r of report.runs) {
     console.log(
       `${r.name}: ${r.decisions} decisions, AUC-ROC ${r.metrics.auc_roc.toFixed(3)}, AP ${r.metrics.average_precision.toFixed(3)}, CP@100 ${r.metrics.card_precision_at_100.toFixed(3)}`,

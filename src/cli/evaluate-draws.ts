@@ -5,6 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { EVALUATE_OPTIONS } from '../config/command-options.js';
+import type { OptionsOf } from '../config/option-spec.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { METRICS, type MetricName, pairedBootstrap } from '../evaluation/bootstrap.js';
 import {
@@ -17,44 +19,8 @@ import {
 } from '../evaluation/draws.js';
 import { BASELINES, loadTestWeek, scoreWith } from '../evaluation/evaluate.js';
 import { fromRoot } from '../package-root.js';
-import { type FlagSpec, flagsHelp, parseFlags } from './args.js';
 import { runBackfill } from './backfill.js';
 import { runSimulation } from './simulate.js';
-
-export const DRAWS_SPECS: readonly FlagSpec[] = [
-  { flag: '--draws', kind: 'int', default: 5, help: 'number of simulator draws (seeds first-seed, first-seed+1, …)' },
-  {
-    flag: '--first-seed',
-    kind: 'int',
-    default: 2018,
-    help: 'seed of the first draw (2018 is the committed champion’s)',
-  },
-  { flag: '--seeds', kind: 'string', default: '', help: 'comma-separated seeds instead of --draws/--first-seed' },
-  {
-    flag: '--work',
-    kind: 'string',
-    default: 'data/draws',
-    help: 'folder for each draw’s data and models (gitignored)',
-  },
-  {
-    flag: '--python',
-    kind: 'string',
-    default: 'training/.venv/bin/python',
-    help: 'Python with training/requirements.txt',
-  },
-  { flag: '--resamples', kind: 'int', default: 1000, help: 'card-level bootstrap resamples per draw' },
-  { flag: '--out', kind: 'string', default: 'reports', help: 'folder for evaluation.json and evaluation.md' },
-  { flag: '--allow-dirty', kind: 'bool', default: false, help: 'run from a git tree with uncommitted changes' },
-  {
-    flag: '--reuse',
-    kind: 'bool',
-    default: false,
-    help: 'reuse a draw’s simulation, rows, models and scores already in --work (resuming an interrupted run)',
-  },
-  { flag: '--customers', kind: 'int', default: 5000, help: 'simulated customers per draw' },
-  { flag: '--terminals', kind: 'int', default: 10000, help: 'simulated terminals per draw' },
-  { flag: '--days', kind: 'int', default: 183, help: 'simulated days per draw (from 2018-04-01)' },
-];
 
 const TRAIN_START = '2018-07-25';
 const COMMITTED_SEED = 2018;
@@ -241,42 +207,21 @@ async function runDraw(o: DrawOptions) {
   return { draw, resampled: boot.resampled as Record<BaselineName, Record<MetricName, Float64Array>> };
 }
 
-export async function evaluateDrawsCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        'fraudscore evaluate --draws N [options]',
-        'For each draw: simulate → backfill → train the champion recipe (training/train.py: its grid and\n' +
-          'selection rule on the validation split) → rerun the Fraud Detection Handbook’s logistic-regression\n' +
-          'and random-forest recipes (training/baselines.py) → score the test week (the champion through the ONNX\n' +
-          'scorer) → AUC-ROC, average precision, card precision@100 and card-level bootstrap intervals of the\n' +
-          'champion’s difference to each baseline. Writes <out>/evaluation.json and <out>/evaluation.md; then\n' +
-          '`npm run docs:model` regenerates the README and docs/model.md tables from the JSON. Run it under\n' +
-          '`nice -n 10` on a shared machine: about 3 minutes per draw on 2 cores.',
-        DRAWS_SPECS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('evaluate', argv, DRAWS_SPECS);
-  const seedsFlag = (f['seeds'] as string).trim();
+export type EvaluateOptions = OptionsOf<typeof EVALUATE_OPTIONS>;
+
+/** `fraudscore evaluate --draws N` / `--seeds a,b`, on evaluate's parsed options. */
+export async function evaluateDrawsCommand(f: EvaluateOptions, argv: readonly string[]): Promise<number> {
   const seeds =
-    seedsFlag !== ''
-      ? seedsFlag.split(',').map((s) => Number(s.trim()))
-      : Array.from({ length: f['draws'] as number }, (_, i) => (f['firstSeed'] as number) + i);
-  if (seeds.length < 1 || seeds.some((s) => !Number.isInteger(s))) {
-    throw new FraudError(ErrorCodes.INVALID_CONFIG, `evaluate: bad seeds ${JSON.stringify(seedsFlag || seeds)}`);
-  }
-  const resamples = f['resamples'] as number;
-  if (resamples < 100) throw new FraudError(ErrorCodes.INVALID_CONFIG, '--resamples must be at least 100');
-  const exe = f['python'] as string;
+    f.seeds !== undefined ? f.seeds.map(Number) : Array.from({ length: f.draws ?? 5 }, (_, i) => f.firstSeed + i);
+  const resamples = f.resamples;
+  const exe = f.python;
   if (!existsSync(exe)) {
     throw new FraudError(
       ErrorCodes.INVALID_CONFIG,
       `no Python at ${exe}: python3.11 -m venv training/.venv && training/.venv/bin/pip install -r training/requirements.txt (or pass --python)`,
     );
   }
-  const allowDirty = f['allowDirty'] as boolean;
+  const allowDirty = f.allowDirty;
   const commit = git(['rev-parse', 'HEAD']) ?? 'unknown';
   const status = git(['status', '--porcelain']);
   const dirty = status === undefined || status !== '';
@@ -289,7 +234,7 @@ export async function evaluateDrawsCommand(argv: string[]): Promise<number> {
 
   const started = new Date();
   const t0 = performance.now();
-  const work = f['work'] as string;
+  const work = f.work;
   const draws: DrawResult[] = [];
   const resampled: Record<BaselineName, Record<MetricName, Float64Array>>[] = [];
   console.log(
@@ -304,10 +249,10 @@ export async function evaluateDrawsCommand(argv: string[]): Promise<number> {
         python: exe,
         resamples,
         allowDirty,
-        reuse: f['reuse'] as boolean,
-        customers: f['customers'] as number,
-        terminals: f['terminals'] as number,
-        days: f['days'] as number,
+        reuse: f.reuse,
+        customers: f.customers,
+        terminals: f.terminals,
+        days: f.days,
         log: (step, secs, detail) =>
           console.log(`  ${head} ${step.padEnd(9)} ${secs.toFixed(1).padStart(6)} s  ${detail}`),
       });
@@ -338,8 +283,8 @@ export async function evaluateDrawsCommand(argv: string[]): Promise<number> {
   const report: EvaluationReport = {
     description:
       `The champion recipe and the Fraud Detection Handbook’s logistic-regression and random-forest recipes, each ` +
-      `trained and tested on the same ${draws.length} independent draws of the simulator (${f['customers']} customers, ` +
-      `${f['terminals']} terminals, ${f['days']} days from 2018-04-01).`,
+      `trained and tested on the same ${draws.length} independent draws of the simulator (${f.customers} customers, ` +
+      `${f.terminals} terminals, ${f.days} days from 2018-04-01).`,
     protocol: {
       training_week: '2018-07-25..31',
       delay: '7 days',
@@ -394,7 +339,7 @@ export async function evaluateDrawsCommand(argv: string[]): Promise<number> {
     summary: summarize(draws, resampled),
     published: BASELINES as unknown as EvaluationReport['published'],
   };
-  const out = f['out'] as string;
+  const out = f.out;
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'evaluation.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(out, 'evaluation.md'), renderMarkdown(report));

@@ -2,32 +2,16 @@
 // draws against the handbook's recipes (`--draws`, evaluate-draws.ts); or the README and docs/model.md
 // tables regenerated from the across-draws report (`--update-docs`).
 
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { EVALUATE_OPTIONS } from '../config/command-options.js';
+import { parseOptions } from '../config/parse-options.js';
 import { docsBlock, type EvaluationReport, readmeBlock, renderMarkdown, replaceBlock } from '../evaluation/draws.js';
 import { BASELINES, evaluateModel, loadTestWeek, type ModelEvaluation } from '../evaluation/evaluate.js';
 import { prCurveSvg } from '../evaluation/report.js';
 import { fromRoot } from '../package-root.js';
-import { dateFlag, existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
 import { evaluateDrawsCommand } from './evaluate-draws.js';
-
-const SPECS: readonly FlagSpec[] = [
-  { flag: '--rows', kind: 'string', help: 'training-set CSV from `fraudscore backfill`' },
-  { flag: '--champion', kind: 'string', default: 'models/champion', help: 'champion model folder' },
-  { flag: '--challenger', kind: 'string', default: 'models/challenger', help: 'challenger model folder ("" for none)' },
-  { flag: '--train-start', kind: 'string', default: '2018-07-25', help: 'first day of the training week' },
-  {
-    flag: '--out',
-    kind: 'string',
-    default: 'reports',
-    help: 'folder for test-week.json, test-week.md, pr-curve.svg',
-  },
-];
-
-const DOCS_SPECS: readonly FlagSpec[] = [
-  { flag: '--update-docs', kind: 'bool', help: 'regenerate the generated blocks from the report' },
-  { flag: '--report', kind: 'string', default: 'reports/evaluation.json', help: 'across-draws report to read' },
-];
 
 /**
  * Regenerates reports/evaluation.md, README.md's model table and docs/model.md's results from the
@@ -50,37 +34,58 @@ export async function updateDocs(reportFile: string, root = fromRoot()): Promise
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
+// Options that belong to one mode only: given in another mode they are a mistake, not ignored.
+const DRAWS_ONLY = [
+  'firstSeed',
+  'work',
+  'python',
+  'resamples',
+  'allowDirty',
+  'reuse',
+  'customers',
+  'terminals',
+  'days',
+];
+const ONE_DRAW_ONLY = ['rows', 'champion', 'challenger', 'trainStart'];
+
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const has = (flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
-  if (has('--draws') || has('--seeds')) return evaluateDrawsCommand(argv);
-  if (has('--update-docs')) {
-    const f = parseFlags('evaluate', argv, DOCS_SPECS);
-    for (const file of await updateDocs(f['report'] as string)) console.log(`wrote ${path.relative('.', file)}`);
+  const { values: f } = parseOptions('evaluate', EVALUATE_OPTIONS, argv, process.env, (p, problem) => {
+    const v = p.values;
+    const mode = v.updateDocs ? '--update-docs' : v.draws !== undefined || v.seeds !== undefined ? 'draws' : 'one';
+    if (v.draws !== undefined && v.seeds !== undefined) problem('give either --draws or --seeds, not both');
+    for (const s of v.seeds ?? []) {
+      if (!/^\d+$/.test(s)) problem(`${p.nameOf('seeds')} ${JSON.stringify(s)}: seeds are whole numbers`);
+    }
+    const wrong =
+      mode === 'one'
+        ? [...DRAWS_ONLY, 'report']
+        : mode === 'draws'
+          ? [...ONE_DRAW_ONLY, 'report']
+          : [...ONE_DRAW_ONLY, ...DRAWS_ONLY];
+    for (const key of wrong) {
+      if (p.given.has(key)) {
+        const modeName = mode === 'one' ? 'one draw (--rows)' : mode === 'draws' ? '--draws / --seeds' : mode;
+        problem(`${p.nameOf(key)} does not apply to evaluate ${modeName}; see fraudscore evaluate --help`);
+      }
+    }
+    if (mode === 'one' && v.rows === undefined) {
+      problem('--rows is required (or set FRAUDSCORE_EVALUATE_ROWS, or give --draws); see fraudscore evaluate --help');
+    }
+    if (mode === '--update-docs' && !existsSync(v.report)) problem(`${p.nameOf('report')} ${v.report}: no such file`);
+  });
+  if (f.updateDocs) {
+    for (const file of await updateDocs(f.report)) console.log(`wrote ${path.relative('.', file)}`);
     return 0;
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        'fraudscore evaluate --rows F [options]   (across draws: fraudscore evaluate --draws N, see --draws 1 --help)',
-        'Scores the test week of the handbook protocol (train week, 7-day delay, test week; known-compromised\n' +
-          'cards removed) through the real ONNX / TF.js scorers and reports AUC-ROC, average precision, card\n' +
-          'precision@100, recall at 1 % and 5 % FPR and the fraud amount caught at the DECLINE threshold.\n' +
-          '`fraudscore evaluate --update-docs` regenerates reports/evaluation.md and the README / docs/model.md\n' +
-          'tables from reports/evaluation.json (npm run docs:model).',
-        SPECS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('evaluate', argv, SPECS);
-  const rowsFile = existingFile('--rows', required('evaluate', f, '--rows'));
-  const trainStart = dateFlag('--train-start', f['trainStart'] as string);
-  const outDir = f['out'] as string;
+  if (f.draws !== undefined || f.seeds !== undefined) return evaluateDrawsCommand(f, argv);
+  const rowsFile = f.rows ?? '';
+  const trainStart = f.trainStart;
+  const outDir = f.out;
   const t0 = performance.now();
   const week = await loadTestWeek(rowsFile, trainStart);
   const frauds = week.y.reduce((a, b) => a + b, 0);
-  const models: [string, string][] = [['champion', f['champion'] as string]];
-  if (f['challenger']) models.push(['challenger', f['challenger'] as string]);
+  const models: [string, string][] = [['champion', f.champion]];
+  if (f.challenger !== '') models.push(['challenger', f.challenger]);
   const results: Record<string, ModelEvaluation> = {};
   const curves: { name: string; color: string; points: { recall: number; precision: number }[] }[] = [];
   const colors = ['#1f77b4', '#d62728'];

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
+import { commandHelp } from '../config/help.js';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { DEFAULT_LEVEL, LEVELS } from '../log/levels.js';
 import { checkLogLevel, logger } from '../log/logger.js';
 import { fromRoot } from '../package-root.js';
 import { backfillCommand } from './backfill.js';
 import { backtestCommand } from './backtest.js';
 import { baselinesCommand } from './baselines.js';
+import { COMMAND_SPECS, type CommandName } from './commands.js';
 import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { rescoreCommand } from './rescore.js';
@@ -12,56 +16,35 @@ import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 import { trainChallengerCommand } from './train-challenger.js';
 
-interface Command {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
-
-const COMMANDS: Record<string, Command> = {
-  backtest: {
-    summary: 'report a replayed or re-scored range: evaluate metrics, outcomes, latency, plots, comparison',
-    run: backtestCommand,
-  },
-  rescore: {
-    summary: 're-score a time range of the transactions topic with a model, beside the live scorer',
-    run: rescoreCommand,
-  },
-  replay: {
-    summary: 'produce historical transactions (and labels) from a file to Kafka, paced and resumable',
-    run: replayCommand,
-  },
-  run: { summary: 'score transactions (embedded by default; Kafka + Redis when configured)', run: runCommand },
-  backfill: {
-    summary: 'replay transactions + labels through the FeatureStore into a training-set CSV',
-    run: backfillCommand,
-  },
-  baselines: {
-    summary: "rewrite a model manifest's drift baselines from backfilled rows (model unchanged)",
-    run: baselinesCommand,
-  },
-  evaluate: {
-    summary: 'champion and challenger on the handbook test week, next to its baselines',
-    run: evaluateCommand,
-  },
-  'train-challenger': { summary: 'train the TF.js MLP challenger from backfilled rows', run: trainChallengerCommand },
-  simulate: {
-    summary: 'simulate transactions and fraud labels (Fraud Detection Handbook) to Avro files',
-    run: simulateCommand,
-  },
+const RUNNERS: Record<CommandName, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  simulate: simulateCommand,
+  replay: replayCommand,
+  backfill: backfillCommand,
+  'train-challenger': trainChallengerCommand,
+  baselines: baselinesCommand,
+  evaluate: evaluateCommand,
+  rescore: rescoreCommand,
+  backtest: backtestCommand,
 };
 
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMAND_SPECS, name);
+}
+
 function help(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const width = Math.max(...Object.keys(COMMAND_SPECS).map((k) => k.length));
   return [
     'fraudscore: real-time fraud scoring of card transactions from Kafka.',
     '',
     'Usage: fraudscore <command> [options]',
     '',
     'Commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    ...Object.entries(COMMAND_SPECS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `fraudscore <command> --help` for the options of a command.',
-    'Every option can also be set by an environment variable (shown in the command help).',
+    'Every option is a flag and an environment variable (shown in the command help); a flag wins.',
+    `FRAUDSCORE_LOG_LEVEL sets the log level: ${LEVELS.join(', ')} (default ${DEFAULT_LEVEL}).`,
   ].join('\n');
 }
 
@@ -76,16 +59,21 @@ export async function main(argv: string[]): Promise<number> {
     console.log(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')).version);
     return 0;
   }
-  const cmd = COMMANDS[name];
-  if (cmd === undefined) {
+  if (!isCommand(name)) {
     console.error(`fraudscore: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(commandHelp(COMMAND_SPECS[name]));
+    return 0;
+  }
   try {
     checkLogLevel();
-    return await cmd.run(rest);
+    return await RUNNERS[name](rest);
   } catch (err) {
-    console.error(`fraudscore ${name}: ${oneLine(err)}`);
+    // A configuration with several problems: one line each.
+    const lines = err instanceof ConfigError ? err.problems.map((p) => `${p} [${err.code}]`) : [oneLine(err)];
+    for (const line of lines) console.error(`fraudscore ${name}: ${line}`);
     if (!(err instanceof FraudError) && systemErrorCode(err) === undefined) {
       // A bug rather than a user mistake: the stack goes to the structured log, not the terminal line.
       logger('cli').debug('unexpected error', { err });

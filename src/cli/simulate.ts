@@ -3,6 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labelType, transactionType } from '../avro/schemas.js';
+import { SIMULATE_OPTIONS } from '../config/command-options.js';
+import { parseOptions } from '../config/parse-options.js';
 import { DAY_MS } from '../features/feature-names.js';
 import { writeContainer } from '../io/avro-file.js';
 import {
@@ -15,65 +17,7 @@ import {
   syncMarker,
   transactionAt,
 } from '../simulate/handbook.js';
-import { dateFlag, type FlagSpec, flagsHelp, parseFlags } from './args.js';
 import { Progress } from './progress.js';
-
-const SPECS: readonly FlagSpec[] = [
-  {
-    flag: '--seed',
-    kind: 'int',
-    default: 2018,
-    min: 0,
-    max: 2 ** 32 - 1,
-    help: 'PRNG seed: the same seed gives byte-identical files',
-  },
-  {
-    flag: '--customers',
-    kind: 'int',
-    default: HANDBOOK_DEFAULTS.customers,
-    min: 1,
-    max: 10_000_000,
-    help: 'number of customers (cards)',
-  },
-  {
-    flag: '--terminals',
-    kind: 'int',
-    default: HANDBOOK_DEFAULTS.terminals,
-    min: 1,
-    max: 10_000_000,
-    help: 'number of terminals',
-  },
-  { flag: '--days', kind: 'int', default: HANDBOOK_DEFAULTS.days, min: 1, max: 3660, help: 'days simulated' },
-  { flag: '--start-date', kind: 'string', default: HANDBOOK_DEFAULTS.startDate, help: 'first day (UTC)' },
-  {
-    flag: '--label-delay-days',
-    kind: 'number',
-    default: 7,
-    min: 0,
-    max: 365,
-    help: 'reported_time = event time + this delay',
-  },
-  {
-    flag: '--out',
-    kind: 'string',
-    default: 'data/sim',
-    help: 'output folder: transactions.avro, labels.avro, simulation.json',
-  },
-  {
-    flag: '--codec',
-    kind: 'string',
-    default: 'deflate',
-    choices: ['deflate', 'null'],
-    help: 'Avro block codec: deflate or null',
-  },
-  {
-    flag: '--progress',
-    kind: 'string',
-    default: 'auto',
-    choices: ['auto', 'on', 'off'],
-    help: 'progress bar on stderr: auto (TTY), on, off',
-  },
-];
 
 export interface SimulateFiles {
   transactions: string;
@@ -149,39 +93,12 @@ export async function runSimulation(o: SimulateOptions): Promise<SimulateResult>
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
-  const usage = 'fraudscore simulate [options]';
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        usage,
-        'Simulates card transactions and fraud as the Fraud Detection Handbook does (defaults: 5000 customers,\n' +
-          '10000 terminals, 183 days from 2018-04-01) and writes Avro object container files with the\n' +
-          'transaction and label schemas (schemas/*.avsc). To put them on the Kafka topics, run\n' +
-          '`fraudscore replay --from <out>/transactions.avro --labels <out>/labels.avro`.',
-        SPECS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('simulate', argv, SPECS);
-  const codec = f['codec'] as 'deflate' | 'null';
-  const progress = f['progress'] as 'auto' | 'on' | 'off';
-  dateFlag('--start-date', f['startDate'] as string);
+  const f = parseOptions('simulate', SIMULATE_OPTIONS, argv).values;
   const t0 = performance.now();
-  const { counts, files } = await runSimulation({
-    seed: f['seed'] as number,
-    customers: f['customers'] as number,
-    terminals: f['terminals'] as number,
-    days: f['days'] as number,
-    startDate: f['startDate'] as string,
-    labelDelayDays: f['labelDelayDays'] as number,
-    outDir: f['out'] as string,
-    codec,
-    progress,
-  });
+  const { counts, files } = await runSimulation({ ...f, outDir: f.out });
   const secs = (performance.now() - t0) / 1000;
   const pct = (x: number) => `${(100 * x).toFixed(3)} %`;
-  console.log(`fraudscore simulate — seed ${f['seed']}, ${secs.toFixed(1)} s`);
+  console.log(`fraudscore simulate — seed ${f.seed}, ${secs.toFixed(1)} s`);
   console.log(`  transactions      ${counts.transactions.toLocaleString('en-US')}`);
   console.log(`  frauds            ${counts.frauds.toLocaleString('en-US')} (${pct(counts.fraud_share)})`);
   console.log(`    amount > 220    ${counts.by_scenario.amount_over_220.toLocaleString('en-US')}`);

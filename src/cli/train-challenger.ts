@@ -3,46 +3,19 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { TRAIN_CHALLENGER_OPTIONS } from '../config/command-options.js';
+import { parseOptions } from '../config/parse-options.js';
 import { trainChallenger } from '../training/challenger.js';
-import { dateFlag, existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
-
-const SPECS: readonly FlagSpec[] = [
-  { flag: '--rows', kind: 'string', help: 'training-set CSV from `fraudscore backfill`' },
-  { flag: '--out', kind: 'string', default: 'models/challenger', help: 'model folder to write' },
-  { flag: '--epochs', kind: 'int', default: 20, min: 1, max: 10_000, help: 'training epochs' },
-  {
-    flag: '--seed',
-    kind: 'int',
-    default: 0,
-    min: 0,
-    max: 2 ** 32 - 1,
-    help: 'weight initialisation and shuffling seed',
-  },
-  { flag: '--train-start', kind: 'string', default: '2018-07-25', help: 'first day of the training week' },
-];
 
 export async function trainChallengerCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      flagsHelp(
-        'fraudscore train-challenger --rows F [options]',
-        'Trains the MLP challenger with TF.js (tfjs-node when installed, else wasm) on the handbook protocol\n' +
-          'and writes model.json, weights.bin and manifest.json (format tfjs).',
-        SPECS,
-      ),
-    );
-    return 0;
-  }
-  const f = parseFlags('train-challenger', argv, SPECS);
-  const rows = existingFile('--rows', required('train-challenger', f, '--rows'));
-  dateFlag('--train-start', f['trainStart'] as string);
-  const out = f['out'] as string;
+  const f = parseOptions('train-challenger', TRAIN_CHALLENGER_OPTIONS, argv).values;
+  const { rows, out } = f;
   const r = await trainChallenger({
     rows,
     out,
-    epochs: f['epochs'] as number,
-    seed: f['seed'] as number,
-    trainStart: f['trainStart'] as string,
+    epochs: f.epochs,
+    seed: f.seed,
+    trainStart: f.trainStart,
     log: (line) => console.error(line),
   });
   // Provenance: the rows' hash (the manifest is written before the hash so training is not delayed).

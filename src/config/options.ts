@@ -1,21 +1,13 @@
-// Every option of `fraudscore run`, once: flag, environment variable, default, check and help text.
-// --help is generated from this table, so an option cannot exist undocumented.
+// Every option of `fraudscore run`, once: flag, environment variable, default, check and help text,
+// in groups that other commands spread into their own tables (src/config/command-options.ts).
+// --help and the README check are generated from these tables, so an option cannot exist undocumented.
 
-export type OptionKind = 'string' | 'int' | 'number' | 'list' | 'enum' | 'bool';
+import { defineOptions } from './option-spec.js';
 
-export interface OptionSpec {
-  key: string;
-  flag: string;
-  env: string;
-  kind: OptionKind;
-  default: string | undefined;
-  help: string;
-  choices?: readonly string[];
-  min?: number;
-  max?: number;
-}
+export type { OptionKind, OptionSpec } from './option-spec.js';
 
-export const RUN_OPTIONS: readonly OptionSpec[] = [
+/** Kafka I/O of the scorer: brokers, topics, group, client, delivery, timeouts. */
+export const KAFKA_RUN_OPTIONS = defineOptions([
   {
     key: 'brokers',
     flag: '--brokers',
@@ -23,14 +15,6 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     kind: 'list',
     default: undefined,
     help: 'Kafka bootstrap servers, comma-separated (host:port). Unset: run embedded on a generated stream.',
-  },
-  {
-    key: 'redisUrl',
-    flag: '--redis',
-    env: 'REDIS_URL',
-    kind: 'string',
-    default: undefined,
-    help: 'Redis feature store, e.g. redis://127.0.0.1:6379. Unset: in-memory feature store.',
   },
   {
     key: 'transactionsTopic',
@@ -136,6 +120,46 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'Input framing: confluent (magic byte + schema id), plain Avro binary, or auto (framed when the first byte is 0).',
   },
   {
+    key: 'maxInFlight',
+    flag: '--max-in-flight',
+    env: 'FRAUDSCORE_MAX_IN_FLIGHT',
+    kind: 'int',
+    min: 1,
+    default: '8192',
+    help: 'Records accepted but not yet decided before partitions are paused.',
+  },
+  {
+    key: 'compression',
+    flag: '--compression',
+    env: 'FRAUDSCORE_COMPRESSION',
+    kind: 'enum',
+    choices: ['none', 'gzip', 'snappy', 'lz4'],
+    default: 'none',
+    help: 'Compression of the decisions and dead letters written (inputs are read in every codec: gzip, snappy, lz4, zstd).',
+  },
+  {
+    key: 'stallTimeoutMs',
+    flag: '--stall-timeout-ms',
+    env: 'FRAUDSCORE_STALL_TIMEOUT_MS',
+    kind: 'int',
+    min: 1000,
+    default: '60000',
+    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503, and the scorer (confluent client) exits non-zero for a supervisor to restart it.',
+  },
+  {
+    key: 'headPollMs',
+    flag: '--head-poll-ms',
+    env: 'FRAUDSCORE_HEAD_POLL_MS',
+    kind: 'int',
+    min: 100,
+    default: '5000',
+    help: 'Interval of the offsets request that reads the head of each input topic (records waiting, lag seconds, stalls).',
+  },
+]);
+
+/** The champion and the shadow challenger. */
+export const MODEL_OPTIONS = defineOptions([
+  {
     key: 'modelDir',
     flag: '--model',
     env: 'FRAUDSCORE_MODEL_DIR',
@@ -160,6 +184,10 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     default: '2000',
     help: 'How often the model folder is checked for a new model, in ms.',
   },
+]);
+
+/** Micro-batching, inference budget and deadline, decision thresholds (run and rescore). */
+export const SCORING_OPTIONS = defineOptions([
   {
     key: 'maxBatch',
     flag: '--max-batch',
@@ -179,15 +207,6 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     max: 1000,
     default: '5',
     help: 'Longest a record waits for its micro-batch to fill, in ms.',
-  },
-  {
-    key: 'maxInFlight',
-    flag: '--max-in-flight',
-    env: 'FRAUDSCORE_MAX_IN_FLIGHT',
-    kind: 'int',
-    min: 1,
-    default: '8192',
-    help: 'Records accepted but not yet decided before partitions are paused.',
   },
   {
     key: 'inferenceBudgetMs',
@@ -227,201 +246,18 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     default: undefined,
     help: "Score from which a transaction is DECLINEd (default: the model manifest's).",
   },
+]);
+
+/** Where the Redis feature store is and how to reach it: URL, TLS, password file, Cluster (issues 12, 13). */
+export const REDIS_CONNECTION_OPTIONS = defineOptions([
   {
-    key: 'redisPrefix',
-    flag: '--redis-prefix',
-    env: 'FRAUDSCORE_REDIS_PREFIX',
-    kind: 'string',
-    default: 'fs:',
-    help: 'Prefix of every feature-store key (one namespace per deployment or backtest).',
-  },
-  {
-    key: 'redisTimeoutMs',
-    flag: '--redis-timeout-ms',
-    env: 'FRAUDSCORE_REDIS_TIMEOUT_MS',
-    kind: 'int',
-    min: 1,
-    // One pipelined round trip per batch (two APPENDs per transaction, see npm run bench:features); a
-    // tight bound would mark healthy batches degraded whenever the machine is busy.
-    default: '250',
-    help: 'Timeout of a feature round trip (one pipelined Lua call per record of the micro-batch); past it the batch is scored with default features, marked degraded.',
-  },
-  {
-    key: 'driftWindow',
-    flag: '--drift-window',
-    env: 'FRAUDSCORE_DRIFT_WINDOW',
-    kind: 'int',
-    min: 100,
-    max: 1_000_000,
-    default: '10000',
-    help: 'Records in the sliding window whose feature and score PSI against the model baseline is exported.',
-  },
-  {
-    key: 'compression',
-    flag: '--compression',
-    env: 'FRAUDSCORE_COMPRESSION',
-    kind: 'enum',
-    choices: ['none', 'gzip', 'snappy', 'lz4'],
-    default: 'none',
-    help: 'Compression of the decisions and dead letters written (inputs are read in every codec: gzip, snappy, lz4, zstd).',
-  },
-  {
-    key: 'driftWarmup',
-    flag: '--drift-warmup',
-    env: 'FRAUDSCORE_DRIFT_WARMUP',
-    kind: 'int',
-    min: 0,
-    max: 100_000_000,
-    default: '10000',
-    help: 'Records scored after a start or model reload before the drift window starts filling (drift alerts wait for it and a full window). After an empty feature store, set it to about 37 days of traffic or warm the store first.',
-  },
-  {
-    key: 'stallTimeoutMs',
-    flag: '--stall-timeout-ms',
-    env: 'FRAUDSCORE_STALL_TIMEOUT_MS',
-    kind: 'int',
-    min: 1000,
-    default: '60000',
-    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503, and the scorer (confluent client) exits non-zero for a supervisor to restart it.',
-  },
-  {
-    key: 'headPollMs',
-    flag: '--head-poll-ms',
-    env: 'FRAUDSCORE_HEAD_POLL_MS',
-    kind: 'int',
-    min: 100,
-    default: '5000',
-    help: 'Interval of the offsets request that reads the head of each input topic (records waiting, lag seconds, stalls).',
-  },
-  {
-    key: 'httpHost',
-    flag: '--http-host',
-    env: 'FRAUDSCORE_HTTP_HOST',
-    kind: 'string',
-    default: '127.0.0.1',
-    help: 'Address of the /metrics, /healthz, /readyz and /dashboard server.',
-  },
-  {
-    key: 'httpPort',
-    flag: '--http-port',
-    env: 'FRAUDSCORE_HTTP_PORT',
-    kind: 'int',
-    min: 0,
-    max: 65535,
-    default: '9464',
-    help: 'Port of the HTTP server (0: any free port; -1 is not accepted: use --no-http).',
-  },
-  {
-    key: 'noHttp',
-    flag: '--no-http',
-    env: 'FRAUDSCORE_NO_HTTP',
-    kind: 'bool',
-    default: 'false',
-    help: 'Do not serve HTTP.',
-  },
-  {
-    key: 'count',
-    flag: '--count',
-    env: 'FRAUDSCORE_EMBEDDED_COUNT',
-    kind: 'int',
-    min: 1,
-    default: '20000',
-    help: 'Embedded mode: how many generated transactions to score.',
-  },
-  {
-    key: 'rate',
-    flag: '--rate',
-    env: 'FRAUDSCORE_EMBEDDED_RATE',
-    kind: 'int',
-    min: 0,
-    default: '0',
-    help: 'Embedded mode: generate at most this many transactions per second (0: as fast as possible), e.g. to watch /dashboard.',
-  },
-  {
-    key: 'seed',
-    flag: '--seed',
-    env: 'FRAUDSCORE_SEED',
-    kind: 'int',
-    default: '42',
-    help: 'Embedded mode: generator seed (same seed, same stream).',
-  },
-  {
-    key: 'decisionsOut',
-    flag: '--decisions-out',
-    env: 'FRAUDSCORE_DECISIONS_OUT',
+    key: 'redisUrl',
+    flag: '--redis',
+    env: 'REDIS_URL',
     kind: 'string',
     default: undefined,
-    help: 'Embedded mode: also write the decisions as NDJSON to this file.',
+    help: 'Redis feature store, e.g. redis://127.0.0.1:6379. Unset: in-memory feature store.',
   },
-  {
-    key: 'progress',
-    flag: '--progress',
-    env: 'FRAUDSCORE_PROGRESS',
-    kind: 'enum',
-    choices: ['auto', 'on', 'off'],
-    default: 'auto',
-    help: 'Progress line on stderr: auto shows it on a terminal only.',
-  },
-  // --- schema registry (issue 13) ---
-  {
-    key: 'schemaRegistryUrl',
-    flag: '--schema-registry',
-    env: 'SCHEMA_REGISTRY_URL',
-    kind: 'string',
-    default: undefined,
-    help: 'Confluent-compatible schema registry, e.g. http://127.0.0.1:8081 or https://host/apis/ccompat/v7 (Apicurio). Writer schemas are resolved by id from it and the decision schema is registered under <decisions topic>-value. Unset: the built-in ids (1, 2 transactions; 10 decisions).',
-  },
-  {
-    key: 'schemaRegistryUser',
-    flag: '--schema-registry-user',
-    env: 'SCHEMA_REGISTRY_USER',
-    kind: 'string',
-    default: undefined,
-    help: 'Schema registry basic-auth user (also API key).',
-  },
-  {
-    key: 'schemaRegistryPassword',
-    flag: '--schema-registry-password',
-    env: 'SCHEMA_REGISTRY_PASSWORD',
-    kind: 'string',
-    default: undefined,
-    help: 'Schema registry basic-auth password (prefer --schema-registry-password-file).',
-  },
-  {
-    key: 'schemaRegistryPasswordFile',
-    flag: '--schema-registry-password-file',
-    env: 'SCHEMA_REGISTRY_PASSWORD_FILE',
-    kind: 'string',
-    default: undefined,
-    help: 'File whose first line is the schema registry password (a mounted secret).',
-  },
-  {
-    key: 'schemaRegistryCa',
-    flag: '--schema-registry-ca',
-    env: 'SCHEMA_REGISTRY_CA',
-    kind: 'string',
-    default: undefined,
-    help: "PEM file of the CA that signed an https registry's certificate (default: the system CAs).",
-  },
-  {
-    key: 'schemaRegistryAutoRegister',
-    flag: '--schema-registry-auto-register',
-    env: 'SCHEMA_REGISTRY_AUTO_REGISTER',
-    kind: 'bool',
-    default: 'true',
-    help: 'Register the decision schema at start (false: it must already be registered under <decisions topic>-value).',
-  },
-  {
-    key: 'schemaRegistryUnavailableMs',
-    flag: '--schema-registry-unavailable-ms',
-    env: 'SCHEMA_REGISTRY_UNAVAILABLE_MS',
-    kind: 'int',
-    default: '30000',
-    min: 0,
-    help: 'How long an unreachable registry is retried (at start, and for each new writer schema id) before the run stops with FRAUD_REGISTRY_UNAVAILABLE; records are never dead-lettered for it.',
-  },
-  // --- end schema registry ---
-  // --- Redis security and Redis Cluster (issues 12, 13) ---
   {
     key: 'redisCluster',
     flag: '--redis-cluster',
@@ -470,5 +306,211 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     default: undefined,
     help: "Name sent as SNI and checked against the Redis server's certificate (default: the host in REDIS_URL; the check is never off).",
   },
-  // --- end Redis security ---
-];
+]);
+
+/** The Redis feature store: its connection, key prefix and timeout. */
+export const FEATURE_STORE_OPTIONS = defineOptions([
+  ...REDIS_CONNECTION_OPTIONS,
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix',
+    env: 'FRAUDSCORE_REDIS_PREFIX',
+    kind: 'string',
+    default: 'fs:',
+    help: 'Prefix of every feature-store key (one namespace per deployment or backtest).',
+  },
+  {
+    key: 'redisTimeoutMs',
+    flag: '--redis-timeout-ms',
+    env: 'FRAUDSCORE_REDIS_TIMEOUT_MS',
+    kind: 'int',
+    min: 1,
+    // One pipelined round trip per batch (two APPENDs per transaction, see npm run bench:features); a
+    // tight bound would mark healthy batches degraded whenever the machine is busy.
+    default: '250',
+    help: 'Timeout of a feature round trip (one pipelined Lua call per record of the micro-batch); past it the batch is scored with default features, marked degraded.',
+  },
+]);
+
+/** The drift window exported as PSI. */
+export const DRIFT_OPTIONS = defineOptions([
+  {
+    key: 'driftWindow',
+    flag: '--drift-window',
+    env: 'FRAUDSCORE_DRIFT_WINDOW',
+    kind: 'int',
+    min: 100,
+    max: 1_000_000,
+    default: '10000',
+    help: 'Records in the sliding window whose feature and score PSI against the model baseline is exported.',
+  },
+  {
+    key: 'driftWarmup',
+    flag: '--drift-warmup',
+    env: 'FRAUDSCORE_DRIFT_WARMUP',
+    kind: 'int',
+    min: 0,
+    max: 100_000_000,
+    default: '10000',
+    help: 'Records scored after a start or model reload before the drift window starts filling (drift alerts wait for it and a full window). After an empty feature store, set it to about 37 days of traffic or warm the store first.',
+  },
+]);
+
+/** The /metrics, /healthz, /readyz and /dashboard server. */
+export const HTTP_OPTIONS = defineOptions([
+  {
+    key: 'httpHost',
+    flag: '--http-host',
+    env: 'FRAUDSCORE_HTTP_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    help: 'Address of the /metrics, /healthz, /readyz and /dashboard server.',
+  },
+  {
+    key: 'httpPort',
+    flag: '--http-port',
+    env: 'FRAUDSCORE_HTTP_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: '9464',
+    help: 'Port of the HTTP server (0: any free port; -1 is not accepted: use --no-http).',
+  },
+  {
+    key: 'noHttp',
+    flag: '--no-http',
+    env: 'FRAUDSCORE_NO_HTTP',
+    kind: 'bool',
+    default: 'false',
+    help: 'Do not serve HTTP.',
+  },
+]);
+
+/** Embedded mode: the generated stream. */
+export const EMBEDDED_OPTIONS = defineOptions([
+  {
+    key: 'count',
+    flag: '--count',
+    env: 'FRAUDSCORE_EMBEDDED_COUNT',
+    kind: 'int',
+    min: 1,
+    default: '20000',
+    help: 'Embedded mode: how many generated transactions to score.',
+  },
+  {
+    key: 'rate',
+    flag: '--rate',
+    env: 'FRAUDSCORE_EMBEDDED_RATE',
+    kind: 'int',
+    min: 0,
+    default: '0',
+    help: 'Embedded mode: generate at most this many transactions per second (0: as fast as possible), e.g. to watch /dashboard.',
+  },
+  {
+    key: 'seed',
+    flag: '--seed',
+    env: 'FRAUDSCORE_SEED',
+    kind: 'int',
+    default: '42',
+    help: 'Embedded mode: generator seed (same seed, same stream).',
+  },
+  {
+    key: 'decisionsOut',
+    flag: '--decisions-out',
+    env: 'FRAUDSCORE_DECISIONS_OUT',
+    kind: 'string',
+    default: undefined,
+    help: 'Embedded mode: also write the decisions as NDJSON to this file.',
+  },
+]);
+
+/** The progress line every long command draws on stderr (one variable for all of them). */
+export const PROGRESS_OPTIONS = defineOptions([
+  {
+    key: 'progress',
+    flag: '--progress',
+    env: 'FRAUDSCORE_PROGRESS',
+    kind: 'enum',
+    choices: ['auto', 'on', 'off'],
+    default: 'auto',
+    help: 'Progress line on stderr: auto shows it on a terminal only.',
+  },
+]);
+
+/** A Confluent-compatible schema registry (issue 13), for run and replay. */
+export const SCHEMA_REGISTRY_CLIENT_OPTIONS = defineOptions([
+  {
+    key: 'schemaRegistryUrl',
+    flag: '--schema-registry',
+    env: 'SCHEMA_REGISTRY_URL',
+    kind: 'string',
+    default: undefined,
+    help: 'Confluent-compatible schema registry, e.g. http://127.0.0.1:8081 or https://host/apis/ccompat/v7 (Apicurio). run resolves writer schemas by id from it and registers the decision schema under <decisions topic>-value; replay registers the transaction and label schemas under <topic>-value and frames its records with their ids. Unset: the built-in ids (1, 2 transactions; 10 decisions).',
+  },
+  {
+    key: 'schemaRegistryUser',
+    flag: '--schema-registry-user',
+    env: 'SCHEMA_REGISTRY_USER',
+    kind: 'string',
+    default: undefined,
+    help: 'Schema registry basic-auth user (also API key).',
+  },
+  {
+    key: 'schemaRegistryPassword',
+    flag: '--schema-registry-password',
+    env: 'SCHEMA_REGISTRY_PASSWORD',
+    kind: 'string',
+    default: undefined,
+    help: 'Schema registry basic-auth password (prefer --schema-registry-password-file).',
+  },
+  {
+    key: 'schemaRegistryPasswordFile',
+    flag: '--schema-registry-password-file',
+    env: 'SCHEMA_REGISTRY_PASSWORD_FILE',
+    kind: 'string',
+    default: undefined,
+    help: 'File whose first line is the schema registry password (a mounted secret).',
+  },
+  {
+    key: 'schemaRegistryCa',
+    flag: '--schema-registry-ca',
+    env: 'SCHEMA_REGISTRY_CA',
+    kind: 'string',
+    default: undefined,
+    help: "PEM file of the CA that signed an https registry's certificate (default: the system CAs).",
+  },
+  {
+    key: 'schemaRegistryUnavailableMs',
+    flag: '--schema-registry-unavailable-ms',
+    env: 'SCHEMA_REGISTRY_UNAVAILABLE_MS',
+    kind: 'int',
+    default: '30000',
+    min: 0,
+    help: 'How long an unreachable registry is retried (at start, and for each new writer schema id) before the run stops with FRAUD_REGISTRY_UNAVAILABLE; records are never dead-lettered for it.',
+  },
+]);
+
+/** Whether run registers the decision schema. */
+export const SCHEMA_REGISTRY_RUN_OPTIONS = defineOptions([
+  {
+    key: 'schemaRegistryAutoRegister',
+    flag: '--schema-registry-auto-register',
+    env: 'SCHEMA_REGISTRY_AUTO_REGISTER',
+    kind: 'bool',
+    default: 'true',
+    help: 'Register the decision schema at start (false: it must already be registered under <decisions topic>-value).',
+  },
+]);
+
+export const RUN_OPTIONS = defineOptions([
+  ...KAFKA_RUN_OPTIONS,
+  ...MODEL_OPTIONS,
+  ...SCORING_OPTIONS,
+  ...FEATURE_STORE_OPTIONS,
+  ...DRIFT_OPTIONS,
+  ...HTTP_OPTIONS,
+  ...EMBEDDED_OPTIONS,
+  ...PROGRESS_OPTIONS,
+  ...SCHEMA_REGISTRY_CLIENT_OPTIONS,
+  ...SCHEMA_REGISTRY_RUN_OPTIONS,
+]);

@@ -1,20 +1,11 @@
 import client from 'prom-client';
 import { ErrorCodes } from '../errors.js';
 import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
+import { type PipelineMetrics, STAGES, type Stage } from '../pipeline/pipeline-metrics.js';
 import type { Outcome } from '../types.js';
 import { DRIFT_WINDOW } from './drift.js';
 
-export const STAGES = [
-  'fetch_wait',
-  'batch_wait',
-  'decode',
-  'features',
-  'inference',
-  'policy',
-  'produce',
-  'commit',
-] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage };
 
 const OUTCOMES: readonly Outcome[] = ['APPROVE', 'REVIEW', 'DECLINE'];
 const DLQ_CODES = [
@@ -42,7 +33,7 @@ export const LATENCY_BUCKETS = [
  * fraudscore's metrics on a registry the caller owns. Every labelled child the hot path touches is
  * created here, once, so recording is a property lookup and an add.
  */
-export class Metrics {
+export class Metrics implements PipelineMetrics {
   readonly registry: client.Registry;
   readonly recordsIn: client.Counter;
   readonly eventToDecision: client.Histogram;

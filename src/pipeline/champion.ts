@@ -1,8 +1,8 @@
-import type { Metrics } from '../monitoring/metrics.js';
 import type { Policy } from '../policy/policy.js';
 import { GuardedScorer } from '../scoring/guarded-scorer.js';
 import type { Manifest } from '../scoring/manifest.js';
 import type { ModelRegistry } from '../scoring/model-registry.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { ChampionHandle, ScoreOutcome } from './processor.js';
 
 export type PolicyFactory = (manifest: Manifest) => Policy;
@@ -19,7 +19,7 @@ export class Champion implements ChampionHandle {
     private readonly registry: ModelRegistry,
     private readonly policyFor: PolicyFactory,
     fallback: (features: Float32Array, offset: number) => number,
-    metrics: Metrics,
+    metrics: Pick<PipelineMetrics, 'budgetOverruns'>,
     opts: { budgetMs: number; deadlineMs: number; maxBatch: number },
   ) {
     this.guard = new GuardedScorer({

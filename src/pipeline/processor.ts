@@ -3,10 +3,10 @@ import type { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { ErrorCodes, errorCodeOf } from '../errors.js';
 import { N_FEATURES } from '../features/feature-names.js';
 import type { FeatureStore } from '../features/feature-store.js';
-import type { Metrics } from '../monitoring/metrics.js';
 import type { Policy } from '../policy/policy.js';
 import type { Decision, Transaction } from '../types.js';
 import { MicroBatcher } from './micro-batcher.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { DeadLetter, Position, Sink } from './sink.js';
 import type { SourceRecord } from './source.js';
 import type { RunStats } from './stats.js';
@@ -51,8 +51,18 @@ export interface ObservedBatch {
 }
 
 export interface ProcessorOptions {
+  decoder: TransactionDecoder;
+  store: FeatureStore;
+  champion: ChampionHandle;
+  sink: Sink;
+  metrics: PipelineMetrics;
+  stats: RunStats;
+  /** Largest micro-batch, and how long its first record may wait for it to fill. */
   maxBatch: number;
   maxWaitMs: number;
+  /** A shadow model scored beside the champion (never decides). */
+  challenger?: ChallengerHandle;
+  observers?: readonly BatchObserver[];
 }
 
 const NO_REASONS: readonly string[] = Object.freeze([]);
@@ -73,17 +83,24 @@ export class Processor {
   private readonly challengerScores: Float32Array;
   private readonly streamKeys = new Map<string, string>();
 
-  constructor(
-    private readonly decoder: TransactionDecoder,
-    private readonly store: FeatureStore,
-    private readonly champion: ChampionHandle,
-    private readonly sink: Sink,
-    private readonly metrics: Metrics,
-    private readonly stats: RunStats,
-    opts: ProcessorOptions,
-    private readonly challenger?: ChallengerHandle,
-    private readonly observers: readonly BatchObserver[] = [],
-  ) {
+  private readonly decoder: TransactionDecoder;
+  private readonly store: FeatureStore;
+  private readonly champion: ChampionHandle;
+  private readonly sink: Sink;
+  private readonly metrics: PipelineMetrics;
+  private readonly stats: RunStats;
+  private readonly challenger: ChallengerHandle | undefined;
+  private readonly observers: readonly BatchObserver[];
+
+  constructor(opts: ProcessorOptions) {
+    this.decoder = opts.decoder;
+    this.store = opts.store;
+    this.champion = opts.champion;
+    this.sink = opts.sink;
+    this.metrics = opts.metrics;
+    this.stats = opts.stats;
+    this.challenger = opts.challenger;
+    this.observers = opts.observers ?? [];
     this.batcher = new MicroBatcher(
       (batch) => this.prepare(batch),
       (prepared) => this.write(prepared),

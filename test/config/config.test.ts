@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig, runHelp } from '../../src/config/config.js';
+import { COMMAND_SPECS } from '../../src/cli/commands.js';
+import { parseRunConfig } from '../../src/config/config.js';
+import type { ConfigError } from '../../src/config/config-error.js';
+import { commandHelp } from '../../src/config/help.js';
 import { RUN_OPTIONS } from '../../src/config/options.js';
 import { FraudError } from '../../src/errors.js';
 
@@ -51,8 +54,9 @@ describe('run configuration', () => {
     expect(err).toBeInstanceOf(FraudError);
     const msg = (err as FraudError).message;
     expect((err as FraudError).code).toBe('FRAUD_INVALID_CONFIG');
-    expect(msg).toContain('--max-batch (flag --max-batch) must be a whole number, got "lots"');
-    expect(msg).toContain('--delivery (flag --delivery) must be one of exactly-once, at-least-once');
+    expect(msg).toContain('--max-batch "lots": must be a whole number');
+    expect(msg).toContain('--delivery "maybe": must be one of exactly-once, at-least-once');
+    expect((err as ConfigError).problems).toHaveLength(6);
     expect(msg).toContain('unknown option "--bogus"');
     expect(msg).toContain('must be below --decline-threshold');
     expect(msg).toContain('KAFKA_BROKERS / --brokers entries must be host:port');
@@ -94,7 +98,7 @@ describe('run configuration', () => {
   });
 
   it('documents every option with its environment variable in --help', () => {
-    const help = runHelp();
+    const help = commandHelp(COMMAND_SPECS.run);
     for (const o of RUN_OPTIONS) {
       expect(help).toContain(o.flag);
       expect(help).toContain(o.env);

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig, runHelp } from '../../src/config/config.js';
+import { COMMAND_SPECS } from '../../src/cli/commands.js';
+import { parseRunConfig } from '../../src/config/config.js';
+import { commandHelp } from '../../src/config/help.js';
 import { ErrorCodes, FraudError } from '../../src/errors.js';
 import { fatalConnectError, loadRedisSecrets, parseRedisSeeds } from '../../src/features/redis-connection.js';
 
@@ -46,7 +48,7 @@ describe('Redis TLS, password file and Cluster options', () => {
   });
 
   it('lists every Redis option in --help', () => {
-    const help = runHelp();
+    const help = commandHelp(COMMAND_SPECS.run);
     for (const flag of [
       '--redis-cluster',
       '--redis-password-file',

@@ -109,7 +109,7 @@ describe.skipIf(!hasDocker || composeCli === null)('docker-compose.yml', () => {
 
     const env = services.scorer.environment as Record<string, string | number>;
     // Every variable the scorer container gets is one fraudscore reads (a typo would be silently ignored).
-    const known = new Set(RUN_OPTIONS.map((o) => o.env));
+    const known = new Set<string>(RUN_OPTIONS.map((o) => o.env));
     for (const name of Object.keys(env)) expect(known.has(name), `${name} is not a fraudscore option`).toBe(true);
     for (const name of [
       'KAFKA_BROKERS',

@@ -44,17 +44,17 @@ export async function sampleOf(modelDir: string, txs: readonly Transaction[], sk
     },
   };
   const sink = { write: async () => {}, close: async () => {} };
-  const processor = new Processor(
-    new TransactionDecoder(),
-    new MemoryFeatureStore(),
+  const processor = new Processor({
+    decoder: new TransactionDecoder(),
+    store: new MemoryFeatureStore(),
     champion,
     sink,
     metrics,
-    new RunStats(),
-    { maxBatch, maxWaitMs: 1 },
-    undefined,
-    [collect],
-  );
+    stats: new RunStats(),
+    maxBatch,
+    maxWaitMs: 1,
+    observers: [collect],
+  });
   const enc = transactionEncoder();
   for (let i = 0; i < txs.length; i += 512) {
     const records: SourceRecord[] = txs.slice(i, i + 512).map((tx, j) => ({

@@ -35,7 +35,13 @@ export async function testProcessor(store: FeatureStore, sink: Sink, maxBatch = 
     maxBatch,
   });
   const stats = new RunStats();
-  const processor = new Processor(new TransactionDecoder(), store, champion, sink, metrics, stats, {
+  const processor = new Processor({
+    decoder: new TransactionDecoder(),
+    store,
+    champion,
+    sink,
+    metrics,
+    stats,
     maxBatch,
     maxWaitMs: 2,
   });

@@ -1,0 +1,109 @@
+// The scorer's Kafka Source/Sink pair, of the chosen client, connected; start-up waits at most
+// --connect-timeout-ms.
+
+import { ErrorCodes, FraudError } from '../errors.js';
+import type { kafkaClient } from '../kafka/client.js';
+import { compressionType } from '../kafka/compression.js';
+import { confluentClient } from '../kafka/confluent-client.js';
+import { ConfluentSink, FatalKafkaError } from '../kafka/confluent-sink.js';
+import { ConfluentSource } from '../kafka/confluent-source.js';
+import { KafkaSink } from '../kafka/kafka-sink.js';
+import { KafkaSource } from '../kafka/kafka-source.js';
+import type { ProgressFeed } from '../monitoring/consumer-progress.js';
+import type { Sink } from '../pipeline/sink.js';
+import type { Source } from '../pipeline/source.js';
+import type { KafkaIoOptions } from './create-pipeline.js';
+
+export interface KafkaIo {
+  source: Source;
+  sink: Sink;
+  ready(): boolean;
+}
+
+export async function openKafkaIo(
+  cfg: KafkaIoOptions,
+  kafka: ReturnType<typeof kafkaClient>,
+  io: {
+    dlqMaxBytes: number;
+    progress: ProgressFeed;
+    decisionSchemaId: number | null;
+    maxInFlight: number;
+    onCommitSeconds: (s: number) => void;
+  },
+): Promise<KafkaIo> {
+  const sourceOpts = {
+    topic: cfg.transactionsTopic,
+    groupId: cfg.groupId,
+    partitionsConcurrently: cfg.partitionsConcurrently,
+    sessionTimeoutMs: cfg.sessionTimeoutMs,
+    maxInFlight: io.maxInFlight,
+    readCommitted: cfg.delivery === 'exactly-once',
+    progress: io.progress,
+  };
+  const sinkOpts = {
+    decisionsTopic: cfg.decisionsTopic,
+    dlqTopic: cfg.dlqTopic,
+    dlqMaxBytes: io.dlqMaxBytes,
+    groupId: cfg.groupId,
+    delivery: cfg.delivery,
+    transactionalId: `${cfg.clientId}.${cfg.groupId}.tx`,
+    decisionSchemaId: io.decisionSchemaId,
+    onCommitSeconds: io.onCommitSeconds,
+    compression: compressionType(cfg.compression),
+  };
+  if (cfg.kafkaClient === 'kafkajs') {
+    const source = new KafkaSource(kafka, sourceOpts);
+    const sink = new KafkaSink(kafka, sinkOpts, source);
+    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+    return {
+      source,
+      sink,
+      ready: () => source.assignment.length > 0 && source.millisSinceHeartbeat < cfg.sessionTimeoutMs,
+    };
+  }
+  const ck = confluentClient(cfg.brokers, cfg.clientId);
+  const source = new ConfluentSource(ck, {
+    ...sourceOpts,
+    stallTimeoutMs: cfg.stallTimeoutMs,
+    isFatal: (err) => err instanceof FatalKafkaError,
+  });
+  // A transaction left open by a stopped process is aborted (and its producer fenced) by the broker.
+  const sink = new ConfluentSink(
+    ck,
+    { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs, codec: cfg.compression },
+    source,
+  );
+  await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  return {
+    source,
+    sink,
+    ready: () => source.assignment.length > 0 && source.millisSinceProgress < cfg.stallTimeoutMs,
+  };
+}
+
+async function withTimeout<T>(
+  p: Promise<T>,
+  cfg: Pick<KafkaIoOptions, 'brokers' | 'connectTimeoutMs'>,
+  what: string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new FraudError(
+                ErrorCodes.STACK_UNAVAILABLE,
+                `${what} could not connect to Kafka at ${cfg.brokers.join(',')} within ${cfg.connectTimeoutMs} ms; check KAFKA_BROKERS and that the broker is up (\`npm run stack:up\` locally)`,
+              ),
+            ),
+          cfg.connectTimeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

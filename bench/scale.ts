@@ -225,7 +225,10 @@ async function runCount(
     for (const [cmd, n] of statsAfter.calls) {
       const d = n - (statsBefore.calls.get(cmd) ?? 0);
       // The bench's own INFO/SCAN calls are not the scorer's.
-      if (d > 0 && !['info', 'scan', 'memory|usage', 'cluster|slots', 'cluster|nodes', 'ping', 'replconf'].includes(cmd))
+      if (
+        d > 0 &&
+        !['info', 'scan', 'memory|usage', 'cluster|slots', 'cluster|nodes', 'ping', 'replconf'].includes(cmd)
+      )
         commands[cmd] = round(d / N, 3);
     }
     const mem = await prefixBytes(masters, prefix);

@@ -3,6 +3,7 @@
 // one process tree; medians and ratios come from this run only.
 //
 //   npm run bench            (starts the local stack if Kafka or Redis does not answer)
+//   npm run bench -- --scale (1, 2, 3 scorers on a private 3-broker Kafka + Redis Cluster: bench/scale.ts)
 //
 // Writes bench/results/latest.json and prints a markdown table; compares with bench/results/baseline.json
 // when present (ratios below 0.85 of the baseline are flagged).
@@ -515,6 +516,8 @@ function table(
 }
 
 async function main(): Promise<void> {
+  // Scale-out on the cluster stack (bench/scale.ts): nothing of the single-node bench below.
+  if (process.argv.includes('--scale')) return (await import('./scale.js')).main();
   await ensureStack();
   const modelDir =
     MODEL ?? fromRoot(existsSync(fromRoot('models/champion/manifest.json')) ? 'models/champion' : 'models/placeholder');

@@ -62,38 +62,62 @@ async function main() {
     }
   }
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.name));
-    const present = specs.filter((s) => existing.has(s.name));
-    const meta =
-      present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }) : { topics: [] };
-    for (const s of present) {
-      const t = meta.topics.find((m) => m.name === s.name);
-      const rf = Math.min(...(t?.partitions ?? []).map((p) => p.replicas.length));
-      const want = s.replicationFactor ?? 1;
-      const note = Number.isFinite(rf) && rf < want ? ` with ${rf} replica(s), fewer than ${want}: not changed` : '';
-      console.log(`[create-topics] ${s.name}: exists${note}`);
-    }
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        timeout: 30000,
-        topics: missing.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions,
-          replicationFactor: s.replicationFactor ?? 1,
-          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value: String(value) })),
-        })),
-      });
-      for (const s of missing) {
-        const isr = s.config?.['min.insync.replicas'];
-        console.log(
-          `[create-topics] ${s.name}: created (${s.partitions} partitions, RF ${s.replicationFactor ?? 1}${isr ? `, min.insync.replicas ${isr}` : ''})`,
-        );
+    // Fresh brokers of a cluster can answer metadata before they host the new partitions ("does not
+    // host this topic-partition" while waiting for leaders): retry until every partition has a leader.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createMissing(attempt === 1);
+        await leadersElected();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        console.log(`[create-topics] retrying (attempt ${attempt}: ${err?.message ?? err})`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function leadersElected() {
+  const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+  for (const t of meta.topics) {
+    const leaderless = t.partitions.filter((p) => p.leader < 0).length;
+    if (leaderless > 0) throw new Error(`${t.name}: ${leaderless} partition(s) without a leader yet`);
+  }
+}
+
+async function createMissing(report) {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  const present = specs.filter((s) => existing.has(s.name));
+  const meta =
+    present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }) : { topics: [] };
+  for (const s of present) {
+    const t = meta.topics.find((m) => m.name === s.name);
+    const rf = Math.min(...(t?.partitions ?? []).map((p) => p.replicas.length));
+    const want = s.replicationFactor ?? 1;
+    const note = Number.isFinite(rf) && rf < want ? ` with ${rf} replica(s), fewer than ${want}: not changed` : '';
+    if (report) console.log(`[create-topics] ${s.name}: exists${note}`);
+  }
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      timeout: 30000,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor ?? 1,
+        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value: String(value) })),
+      })),
+    });
+    for (const s of missing) {
+      const isr = s.config?.['min.insync.replicas'];
+      console.log(
+        `[create-topics] ${s.name}: created (${s.partitions} partitions, RF ${s.replicationFactor ?? 1}${isr ? `, min.insync.replicas ${isr}` : ''})`,
+      );
+    }
   }
 }
 

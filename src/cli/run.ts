@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { SCHEMA_IDS } from '../avro/encoders.js';
+import { eventTimeOf } from '../avro/event-time.js';
 import { type SchemaRegistrySetup, setUpSchemaRegistry } from '../avro/registry-setup.js';
 import { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { parseRunConfig, type RunConfig, runHelp } from '../config/config.js';
@@ -165,6 +166,7 @@ export class Pipeline {
     let sink: Sink;
     let labels: LabelConsumer | undefined;
     let heads: HeadPoller | undefined;
+    let transactionsPartitions = 0;
     const liveness: ReadinessCheck[] = [];
     const checks: ReadinessCheck[] = [
       { name: 'model', ready: () => registry.current() !== undefined },
@@ -196,9 +198,10 @@ export class Pipeline {
       liveness.push(consumerCheck(txProgress));
       let io: KafkaIo;
       try {
-        const { dlqMaxBytes } = await checkKafka(kafka, cfg);
+        const facts = await checkKafka(kafka, cfg);
+        transactionsPartitions = facts.transactionsPartitions;
         io = await openKafkaIo(cfg, kafka, metrics, {
-          dlqMaxBytes,
+          dlqMaxBytes: facts.dlqMaxBytes,
           progress: txProgress,
           decisionSchemaId:
             cfg.wireFormat === 'plain' ? null : (schemaRegistry?.decisionSchemaId ?? SCHEMA_IDS.decision),
@@ -286,7 +289,12 @@ export class Pipeline {
       sink,
       metrics,
       stats,
-      { maxBatch: cfg.maxBatch, maxWaitMs: cfg.maxWaitMs },
+      {
+        maxBatch: cfg.maxBatch,
+        maxWaitMs: cfg.maxWaitMs,
+        partitionCount: transactionsPartitions,
+        floors: source.eventTimeFloors,
+      },
       challenger,
       observers,
     );
@@ -413,8 +421,13 @@ async function openKafkaIo(
   cfg: RunConfig,
   kafka: ReturnType<typeof kafkaClient>,
   metrics: Metrics,
-  io: { dlqMaxBytes: number; progress: ProgressFeed; decisionSchemaId: number | null },
+  io: {
+    dlqMaxBytes: number;
+    progress: ProgressFeed;
+    decisionSchemaId: number | null;
+  },
 ): Promise<KafkaIo> {
+  const wireFormat = cfg.wireFormat;
   const sourceOpts = {
     topic: cfg.transactionsTopic,
     groupId: cfg.groupId,
@@ -423,6 +436,17 @@ async function openKafkaIo(
     maxInFlight: cfg.maxInFlight,
     readCommitted: cfg.delivery === 'exactly-once',
     progress: io.progress,
+    // Partitions in event-time step (partition-aligner.ts), so that a backlog drains with whole features.
+    align:
+      cfg.alignMaxLeadMs === 0
+        ? undefined
+        : {
+            maxLeadMs: cfg.alignMaxLeadMs,
+            idleMs: cfg.alignIdleMs,
+            eventTime: (value: Buffer | null) => eventTimeOf(value, wireFormat),
+            onPause: () => metrics.alignPauses.inc(),
+            onIdle: () => metrics.alignIdlePartitions.inc(),
+          },
   };
   const sinkOpts = {
     decisionsTopic: cfg.decisionsTopic,

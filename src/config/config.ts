@@ -28,6 +28,8 @@ export interface RunConfig {
   maxBatch: number;
   maxWaitMs: number;
   maxInFlight: number;
+  alignMaxLeadMs: number;
+  alignIdleMs: number;
   inferenceBudgetMs: number;
   inferenceDeadlineMs: number;
   reviewThreshold: number | undefined;

@@ -41,10 +41,26 @@ export class Watermark {
     this.onIdle = options.onIdle ?? (() => {});
   }
 
-  /** Updates own progress from a batch; returns the hash fields to write (partition, value) flattened. */
-  advance(times: ArrayLike<number>, partitions: ArrayLike<number>, n: number, now: number): string[] {
+  /**
+   * Updates own progress from a batch, and from `floors` for partitions this member holds but has not
+   * written yet; returns the hash fields to write (partition, value) flattened.
+   */
+  advance(
+    times: ArrayLike<number>,
+    partitions: ArrayLike<number>,
+    n: number,
+    now: number,
+    floors?: ReadonlyMap<number, number>,
+  ): string[] {
     if (this.startedAt === 0) this.startedAt = now;
     const touched = new Set<number>();
+    if (floors !== undefined && floors.size > 0) {
+      for (const [p, floor] of floors) {
+        if (this.own.has(p)) continue;
+        this.own.set(p, floor);
+        touched.add(p);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const p = partitions[i];
       const t = times[i];

@@ -38,7 +38,7 @@ describe('backlog drain through Kafka and Redis', () => {
           brokers: kafkaBrokers().join(','),
           redisUrl: redisUrl(),
           dir,
-          partitions: 1,
+          partitions: Number(process.env.PARITY_PARTITIONS ?? 6),
           ...c,
           log: (m) => console.log(m),
         });

@@ -31,8 +31,10 @@ export interface DrainOptions {
   partitions?: number;
   /** Scorer processes in the group (default 1). */
   scorers?: number;
-  /** SIGKILL every scorer once this share of the decisions is out, and start a new one (default: never). */
+  /** SIGKILL once this share of the decisions is out (default: never)… */
   killAt?: number;
+  /** …every scorer, then start a new one ('all', the default), or one of them, whose partitions move to the others ('one'). */
+  kill?: 'all' | 'one';
   timeoutMs?: number;
   log?: (msg: string) => void;
 }
@@ -152,10 +154,16 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
     while (decided.size < txs.length && Date.now() < deadline) {
       if (!killed && decided.size >= txs.length * (o.killAt ?? 1)) {
         killed = true;
-        // Whichever member is active dies between its Redis writes and its Kafka commit.
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-        log(`drain parity: SIGKILL of every scorer at ${decided.size} decisions; starting a new one`);
-        start(children.length);
+        if (o.kill === 'one') {
+          // One member dies between its Redis writes and its Kafka commit; the group moves its partitions.
+          children[0].kill('SIGKILL');
+          log(`drain parity: SIGKILL of one scorer at ${decided.size} decisions`);
+        } else {
+          // Whichever member is active dies between its Redis writes and its Kafka commit.
+          for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+          log(`drain parity: SIGKILL of every scorer at ${decided.size} decisions; starting a new one`);
+          start(children.length);
+        }
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -128,7 +128,7 @@ export class PartitionAligner {
       st.head = first;
       if (!this.floors.has(partition)) this.floors.set(partition, first);
     }
-    const limit = this.limit(now);
+    const limit = this.limit(now, st);
     const last = time(records[n - 1].value);
     if (!(last > limit)) {
       if (!Number.isNaN(last)) st.head = last;
@@ -153,7 +153,8 @@ export class PartitionAligner {
   /** Paused partitions the others have caught up with: marked running; the caller resumes them. */
   due(now: number): number[] {
     let out: number[] | undefined;
-    const limit = this.limit(now);
+    // The slowest partition is always due (its head is the minimum), so they are never all paused.
+    const limit = this.limit(now, undefined);
     for (const [p, st] of this.parts) {
       if (!st.paused || st.head > limit) continue;
       st.paused = false;
@@ -164,10 +165,14 @@ export class PartitionAligner {
     return out ?? NONE;
   }
 
-  /** The latest event time that may be handed over now: the slowest holding partition + maxLeadMs. */
-  private limit(now: number): number {
+  /**
+   * The latest event time that may be handed over now: the slowest holding partition (other than
+   * `self`: a partition never waits for itself) + maxLeadMs.
+   */
+  private limit(now: number, self: PartitionState | undefined): number {
     let min = Number.POSITIVE_INFINITY;
     for (const st of this.parts.values()) {
+      if (st === self) continue;
       if (!st.paused && now - st.lastDelivery > this.opts.idleMs) {
         if (!st.idle) {
           st.idle = true;

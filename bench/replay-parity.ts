@@ -125,6 +125,8 @@ export async function drainParity(o: DrainOptions): Promise<DrainResult> {
       FRAUDSCORE_GROUP_ID: `${name}.group`,
       FRAUDSCORE_REDIS_PREFIX: prefix,
       FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
+      // The subject is parity, not Redis latency: a loaded machine must not time out a batch (degraded).
+      FRAUDSCORE_REDIS_TIMEOUT_MS: '5000',
       FRAUDSCORE_NO_HTTP: 'true',
       FRAUDSCORE_PROGRESS: 'off',
     };

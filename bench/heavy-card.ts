@@ -38,6 +38,8 @@ export interface HeavyCardRun {
   others_decided: number;
   others_sent: number;
   others_degraded: number;
+  /** The ordinary customers' degraded decisions by cause. */
+  others_causes: Record<string, number>;
   heavy_decided: number;
   heavy_degraded: number;
   /** Entries of the busy card in its 30-day window at the end. */
@@ -107,6 +109,7 @@ export async function heavyCardRun(o: HeavyCardOptions): Promise<HeavyCardRun> {
       others_decided: 0,
       others_sent: 0,
       others_degraded: 0,
+      others_causes: {},
       heavy_decided: 0,
       heavy_degraded: 0,
       heavy_window: 0,
@@ -126,7 +129,11 @@ export async function heavyCardRun(o: HeavyCardOptions): Promise<HeavyCardRun> {
           if (d.degraded) r.heavy_degraded++;
           continue;
         }
-        if (d.degraded) r.others_degraded++;
+        if (d.degraded) {
+          r.others_degraded++;
+          const c = d.degraded_cause ?? '?';
+          r.others_causes[c] = (r.others_causes[c] ?? 0) + 1;
+        }
         if (d.event_time >= warmupEnd) {
           r.others_decided++;
           latencies.push(receivedAt - d.event_time);

@@ -20,7 +20,7 @@ describe('a heavy card beside ordinary customers', () => {
       log: (m) => console.log(m),
     });
     const line = (x: typeof r.with) =>
-      `others ${x.others_decided} decided, ${x.others_degraded} degraded, p50/p99 ${x.others_p50_ms}/${x.others_p99_ms} ms; card ${x.heavy_decided} decided (${x.heavy_window} in its window), ${x.heavy_degraded} degraded`;
+      `others ${x.others_decided} decided, ${x.others_degraded} degraded ${JSON.stringify(x.others_causes)}, p50/p99 ${x.others_p50_ms}/${x.others_p99_ms} ms; card ${x.heavy_decided} decided (${x.heavy_window} in its window), ${x.heavy_degraded} degraded`;
     console.log(
       `[heavy-card] without: ${line(r.without)}\n[heavy-card] with:    ${line(r.with)}\n[heavy-card] p99 ratio ${r.p99_ratio.toFixed(2)}`,
     );
@@ -29,5 +29,5 @@ describe('a heavy card beside ordinary customers', () => {
     expect(r.with.heavy_decided).toBe(r.with.heavy_window);
     expect(r.with.others_degraded).toBe(0);
     expect(r.with.others_p99_ms).toBeLessThanOrEqual(2 * r.without.others_p99_ms);
-  }, 300_000);
+  }, 900_000);
 });

@@ -177,7 +177,7 @@ async function benchParity(url: string, brokers: readonly string[]): Promise<Rep
       redisUrl: url,
       dir,
       days: 10,
-      partitions: 1,
+      partitions: 6,
     });
     return { records: r.records, equal: r.equal, degraded: r.degraded };
   } finally {

@@ -4,6 +4,7 @@
 
 import { hostname } from 'node:os';
 import { SCHEMA_IDS } from '../avro/encoders.js';
+import { eventTimeOf } from '../avro/event-time.js';
 import { setUpSchemaRegistry } from '../avro/registry-setup.js';
 import { type DecoderOptions, TransactionDecoder } from '../avro/transaction-decoder.js';
 import { Progress } from '../cli/progress.js';
@@ -177,6 +178,7 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
   const progress = new Progress(io.kind === 'kafka' ? 'scored' : 'scoring', o.progress);
 
   let source: Source;
+  let transactionsPartitions = 0;
   let sink: Sink;
   const companions: Closeable[] = [];
   const liveness: ReadinessCheck[] = [];
@@ -227,9 +229,22 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     liveness.push(consumerCheck(txProgress));
     let opened: Awaited<ReturnType<typeof openKafkaIo>>;
     try {
-      const { dlqMaxBytes } = await checkKafka(kafka, io);
+      const facts = await checkKafka(kafka, io);
+      transactionsPartitions = facts.transactionsPartitions;
+      const wireFormat = o.decoder.wireFormat;
       opened = await openKafkaIo(io, kafka, {
-        dlqMaxBytes,
+        dlqMaxBytes: facts.dlqMaxBytes,
+        // Partitions in event-time step, so that a backlog drains with whole features (0: off).
+        align:
+          io.alignMaxLeadMs === 0
+            ? undefined
+            : {
+                maxLeadMs: io.alignMaxLeadMs,
+                idleMs: io.alignIdleMs,
+                eventTime: (value: Buffer | null) => eventTimeOf(value, wireFormat),
+                onPause: () => metrics.alignPauses.inc(),
+                onIdle: () => metrics.alignIdlePartitions.inc(),
+              },
         progress: txProgress,
         decisionSchemaId:
           o.decoder.wireFormat === 'plain' ? null : (schemaRegistry?.decisionSchemaId ?? SCHEMA_IDS.decision),
@@ -323,6 +338,9 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     stats,
     maxBatch: s.maxBatch,
     maxWaitMs: s.maxWaitMs,
+    // The topic's partition count and the source's floors: the store's watermark waits for each.
+    partitionCount: transactionsPartitions,
+    floors: source.eventTimeFloors,
     challenger,
     observers,
   });

@@ -9,6 +9,7 @@ import { ConfluentSink, FatalKafkaError } from '../kafka/confluent-sink.js';
 import { ConfluentSource } from '../kafka/confluent-source.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
+import type { AlignOptions } from '../kafka/partition-aligner.js';
 import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import type { Sink } from '../pipeline/sink.js';
 import type { Source } from '../pipeline/source.js';
@@ -29,6 +30,8 @@ export async function openKafkaIo(
     decisionSchemaId: number | null;
     maxInFlight: number;
     onCommitSeconds: (s: number) => void;
+    /** Partitions in event-time step (partition-aligner.ts); undefined: handed over as fetched. */
+    align: AlignOptions | undefined;
   },
 ): Promise<KafkaIo> {
   const sourceOpts = {
@@ -39,6 +42,7 @@ export async function openKafkaIo(
     maxInFlight: io.maxInFlight,
     readCommitted: cfg.delivery === 'exactly-once',
     progress: io.progress,
+    align: io.align,
   };
   const sinkOpts = {
     decisionsTopic: cfg.decisionsTopic,

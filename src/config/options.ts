@@ -129,6 +129,26 @@ export const KAFKA_RUN_OPTIONS = defineOptions([
     help: 'Records accepted but not yet decided before partitions are paused.',
   },
   {
+    key: 'alignMaxLeadMs',
+    flag: '--align-max-lead-ms',
+    env: 'FRAUDSCORE_ALIGN_MAX_LEAD_MS',
+    kind: 'int',
+    min: 0,
+    // Below the 7-day terminal label delay, so a terminal window never needs a record held back.
+    max: 518_400_000,
+    default: '86400000',
+    help: 'How far (event time) one partition is handed over ahead of the slowest this scorer holds; a partition further ahead is paused. 0: no alignment.',
+  },
+  {
+    key: 'alignIdleMs',
+    flag: '--align-idle-ms',
+    env: 'FRAUDSCORE_ALIGN_IDLE_MS',
+    kind: 'int',
+    min: 0,
+    default: '2000',
+    help: 'A partition that delivered nothing for this long (wall time) no longer holds the others back.',
+  },
+  {
     key: 'compression',
     flag: '--compression',
     env: 'FRAUDSCORE_COMPRESSION',

@@ -13,6 +13,13 @@ export interface EnrichContext {
    * short grace). 0 when unknown: the watermark then spans the partitions any member has reported.
    */
   readonly partitionCount: number;
+  /**
+   * Partition → a point in event time before which every event of that partition is already in the
+   * store (the first record this member fetched from it since assignment: earlier ones were written by
+   * their earlier owner before it committed). Lets the watermark count a partition this member holds
+   * before any of its records was written. Optional.
+   */
+  readonly floors?: ReadonlyMap<number, number>;
 }
 
 /**

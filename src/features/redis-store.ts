@@ -470,6 +470,7 @@ export class RedisFeatureStore implements FeatureStore {
           : {
               partitions: Array.from({ length: n }, (_, i) => context.partitions[i]),
               partitionCount: context.partitionCount,
+              floors: context.floors,
             },
     };
     this.pending.push(kept);
@@ -626,7 +627,7 @@ export class RedisFeatureStore implements FeatureStore {
       this.watermark.partitionCount = context.partitionCount;
       const times = new Float64Array(n);
       for (let i = 0; i < n; i++) times[i] = txs[i].event_time;
-      const fields = this.watermark.advance(times, context.partitions, n, now);
+      const fields = this.watermark.advance(times, context.partitions, n, now, context.floors);
       batch.push(k.watermark, (p) => p.hset(k.watermark, ...fields));
       wmIdx = batch.push(k.watermark, (p) => p.hgetall(k.watermark));
     }

@@ -24,6 +24,8 @@ const MISSING_GRACE_MS = 2000;
 export class Watermark {
   /** Largest event time seen per partition this member reads. */
   private readonly own = new Map<number, number>();
+  /** The source's floors (EnrichContext.floors): exactly the partitions this member holds now. */
+  private held: ReadonlyMap<number, number> | undefined;
   private readonly idleMs: number;
   private readonly onIdle: (partitions: number) => void;
   private startedAt = 0;
@@ -41,10 +43,27 @@ export class Watermark {
     this.onIdle = options.onIdle ?? (() => {});
   }
 
-  /** Updates own progress from a batch; returns the hash fields to write (partition, value) flattened. */
-  advance(times: ArrayLike<number>, partitions: ArrayLike<number>, n: number, now: number): string[] {
+  /**
+   * Updates own progress from a batch, and from `floors` for partitions this member holds but has not
+   * written yet; returns the hash fields to write (partition, value) flattened.
+   */
+  advance(
+    times: ArrayLike<number>,
+    partitions: ArrayLike<number>,
+    n: number,
+    now: number,
+    floors?: ReadonlyMap<number, number>,
+  ): string[] {
     if (this.startedAt === 0) this.startedAt = now;
     const touched = new Set<number>();
+    this.held = floors;
+    if (floors !== undefined && floors.size > 0) {
+      for (const [p, floor] of floors) {
+        if (this.own.has(p)) continue;
+        this.own.set(p, floor);
+        touched.add(p);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const p = partitions[i];
       const t = times[i];
@@ -57,9 +76,13 @@ export class Watermark {
     return fields;
   }
 
-  /** True when every live partition below `t` is one this member reads: waiting for them cannot help. */
+  /**
+   * True when every live partition below `t` is one this member reads: waiting for them cannot help.
+   * With floors, "reads" means holds now (a partition revoked meanwhile is another member's to move).
+   */
   heldOnlyByOwn(t: number): boolean {
-    for (const [p, progress] of this.live) if (progress <= t && !this.own.has(p)) return false;
+    const mine = this.held ?? this.own;
+    for (const [p, progress] of this.live) if (progress <= t && !mine.has(p)) return false;
     return true;
   }
 

@@ -5,6 +5,7 @@ import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import type { CkConsumer, CkEachBatchPayload, CkKafka, CkTopicPartition } from './confluent-client.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
+import { PartitionAligner } from './partition-aligner.js';
 
 const log = logger('confluent-source');
 const ASSIGN = -175; // librdkafka ERR__ASSIGN_PARTITIONS
@@ -23,10 +24,13 @@ export interface ConfluentSourceOptions extends KafkaSourceOptions {
  * once; above `maxInFlight` records not yet written, the fetch loop waits (back-pressure). Offsets are
  * committed (or sent in the transaction) only for written records; when a write fails, every
  * partition is paused, what was in flight is dropped, and each partition is sought back to just after
- * its last written record.
+ * its last written record. With `align`, partitions are handed over in event-time step
+ * (partition-aligner.ts): a partition ahead is paused and the rest of its fetch read again later.
  */
 export class ConfluentSource implements Source {
   readonly consumer: CkConsumer;
+  /** Event-time alignment of this member's partitions (undefined: handed over as fetched). */
+  readonly aligner: PartitionAligner | undefined;
   private readonly assigned = new Set<string>();
   /** Per partition: the next offset after the last written record (the seek target after a failure). */
   private readonly writtenUpTo = new Map<string, string>();
@@ -49,6 +53,7 @@ export class ConfluentSource implements Source {
     kafka: CkKafka,
     private readonly opts: ConfluentSourceOptions,
   ) {
+    this.aligner = opts.align === undefined ? undefined : new PartitionAligner(opts.align);
     this.consumer = kafka.consumer({
       'group.id': opts.groupId,
       'enable.auto.commit': false,
@@ -61,6 +66,10 @@ export class ConfluentSource implements Source {
       'js.consumer.max.batch.size': 1024,
       rebalance_cb: (err: { code: number }, assignment: CkTopicPartition[]) => this.onRebalance(err, assignment),
     });
+  }
+
+  get eventTimeFloors(): ReadonlyMap<number, number> | undefined {
+    return this.aligner?.floors;
   }
 
   get assignment(): readonly string[] {
@@ -100,9 +109,24 @@ export class ConfluentSource implements Source {
     if (n === 0 || this.rewinding || this.stopping) return;
     const key = `${batch.topic}/${batch.partition}`;
     if (!this.writtenUpTo.has(key)) this.writtenUpTo.set(key, batch.messages[0].offset);
+    this.opts.progress?.fetched(
+      batch.topic,
+      batch.partition,
+      Number(batch.messages[0].offset),
+      Number(batch.highWatermark),
+    );
+    // Aligned: only the records within the lead go now; unresolved, the rest is fetched again on resume.
+    let k = n;
+    const aligner = this.aligner;
+    if (aligner !== undefined) {
+      k = aligner.take(batch.partition, batch.messages, Date.now());
+      if (k < n) this.pauseAhead(batch.topic, batch.partition);
+      this.resumeDue();
+      if (k === 0) return;
+    }
     const arrivedAt = performance.now();
-    const records: SourceRecord[] = new Array(n);
-    for (let i = 0; i < n; i++) {
+    const records: SourceRecord[] = new Array(k);
+    for (let i = 0; i < k; i++) {
       const m = batch.messages[i];
       records[i] = {
         key: m.key,
@@ -114,24 +138,17 @@ export class ConfluentSource implements Source {
         timestamp: Number(m.timestamp),
       };
     }
-    const last = batch.lastOffset();
-    this.opts.progress?.fetched(
-      batch.topic,
-      batch.partition,
-      Number(batch.messages[0].offset),
-      Number(batch.highWatermark),
-    );
     // The fetch position moves on now; the commit follows the writes (written()).
-    resolveOffset(last);
+    resolveOffset(batch.messages[k - 1].offset);
     // A stall is measured from the last write, or from when work arrived after an idle spell; retries
     // after a failed write do not restart the clock.
     if (this.inFlight === 0 && !this.failedSinceWrite) this.lastProgress = Date.now();
-    this.inFlight += n;
+    this.inFlight += k;
     this.submissions++;
     handler(records).then(
-      () => this.settled(n),
+      () => this.settled(k),
       (err: unknown) => {
-        this.settled(n);
+        this.settled(k);
         this.failed(err);
       },
     );
@@ -139,6 +156,26 @@ export class ConfluentSource implements Source {
     // records in hand fall below half the bound; librdkafka's prefetch queue is bounded too. (The
     // compat layer's pause()/resume() can leave a partition paused for good when every worker idles.)
     if (this.inFlight > this.opts.maxInFlight) await this.below(this.opts.maxInFlight / 2);
+  }
+
+  /** Stops fetching a partition that is ahead (its fetch is cut; the rest comes again on resume). */
+  private pauseAhead(topic: string, partition: number): void {
+    try {
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+    } catch (err) {
+      log.warn('pause failed (consumer not connected)', { err, partition });
+    }
+  }
+
+  /** Resumes the paused partitions the others have caught up with. */
+  private resumeDue(): void {
+    const due = this.aligner!.due(Date.now());
+    if (due.length === 0) return;
+    try {
+      this.consumer.resume([{ topic: this.opts.topic, partitions: due }]);
+    } catch (err) {
+      log.warn('resume failed (consumer not connected)', { err, partitions: due });
+    }
   }
 
   private settled(n: number): void {
@@ -189,6 +226,15 @@ export class ConfluentSource implements Source {
           log.warn('seek failed (partition moved meanwhile)', { err: seekErr, partition: key });
         }
       }
+      // Where each partition stands is known again from its next fetch.
+      const paused = this.aligner?.reset(Date.now()) ?? [];
+      if (paused.length > 0) {
+        try {
+          this.consumer.resume([{ topic: this.opts.topic, partitions: paused }]);
+        } catch (resumeErr) {
+          log.warn('resume failed after a rewind', { err: resumeErr });
+        }
+      }
       this.rewinding = false;
     })();
   }
@@ -223,6 +269,10 @@ export class ConfluentSource implements Source {
   private async onRebalance(err: { code: number }, tps: CkTopicPartition[]): Promise<void> {
     if (err.code === ASSIGN) {
       for (const tp of tps) this.assigned.add(`${tp.topic}/${tp.partition}`);
+      this.aligner?.assign(
+        tps.filter((tp) => tp.topic === this.opts.topic).map((tp) => tp.partition),
+        Date.now(),
+      );
       this.opts.progress?.assigned(this.assigned);
       this.opts.progress?.up();
       log.info('partitions assigned', { assigned: [...this.assigned] });
@@ -240,6 +290,19 @@ export class ConfluentSource implements Source {
       const key = `${tp.topic}/${tp.partition}`;
       this.assigned.delete(key);
       this.writtenUpTo.delete(key);
+    }
+    if (this.aligner !== undefined) {
+      const gone = tps.filter((tp) => tp.topic === this.opts.topic).map((tp) => tp.partition);
+      // Not left paused for whoever holds the partition next in this process.
+      const held = this.aligner.pausedPartitions().filter((p) => gone.includes(p));
+      this.aligner.revoke(gone);
+      if (held.length > 0) {
+        try {
+          this.consumer.resume([{ topic: this.opts.topic, partitions: held }]);
+        } catch (resumeErr) {
+          log.warn('resume of revoked partitions failed', { err: resumeErr });
+        }
+      }
     }
     this.opts.progress?.assigned(this.assigned);
     log.info('partitions revoked', { revoked: tps.map((tp) => `${tp.topic}/${tp.partition}`) });
@@ -261,6 +324,8 @@ export class ConfluentSource implements Source {
       return;
     }
     this.lastTick = now;
+    // A partition paused because it was ahead resumes once the others caught up or went idle.
+    if (this.aligner?.anyPaused && !this.rewinding && !this.stopping) this.resumeDue();
     // Records in hand and none written. (Lag on the broker is no such sign: transaction markers and
     // aborted records keep the high watermark above the last readable record.)
     const waiting = this.inFlight;

@@ -6,6 +6,7 @@ import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
+import { type AlignOptions, PartitionAligner } from './partition-aligner.js';
 
 const log = logger('kafka-source');
 
@@ -23,15 +24,21 @@ export interface KafkaSourceOptions {
   fromBeginning?: boolean;
   /** Told the consumer's state, assignment, fetches and durable progress (lag, stall, /healthz). */
   progress?: ProgressFeed;
+  /** Hand partitions over in event-time step (partition-aligner.ts); unset: as fetched. */
+  align?: AlignOptions;
 }
 
 /**
  * Transactions from a Kafka consumer group. Offsets are never auto-committed: the sink commits a
  * micro-batch's positions only once its decisions are durable (at-least-once), or inside the same
- * transaction (exactly-once).
+ * transaction (exactly-once). With `align`, a partition ahead of the others in event time is paused
+ * and the rest of its fetch, left unresolved, is fetched again on resume.
  */
 export class KafkaSource implements Source {
   readonly consumer: Consumer;
+  /** Event-time alignment of this member's partitions (undefined: handed over as fetched). */
+  readonly aligner: PartitionAligner | undefined;
+  private alignTimer: NodeJS.Timeout | undefined;
   private readonly assigned = new Set<string>();
   private generation = 0;
   private paused = false;
@@ -46,6 +53,7 @@ export class KafkaSource implements Source {
     kafka: Kafka,
     private readonly opts: KafkaSourceOptions,
   ) {
+    this.aligner = opts.align === undefined ? undefined : new PartitionAligner(opts.align);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -68,6 +76,12 @@ export class KafkaSource implements Source {
       this.resolvers.clear();
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const p of partitions) this.assigned.add(`${topic}/${p}`);
+      }
+      if (this.aligner !== undefined) {
+        // kafkajs rebalances eagerly: this assignment is the whole set, and nothing stays held back.
+        const held = this.aligner.clear();
+        if (held.length > 0 && !this.paused) this.consumer.resume([{ topic: this.opts.topic, partitions: held }]);
+        this.aligner.assign(e.payload.memberAssignment[this.opts.topic] ?? [], Date.now());
       }
       log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
     });
@@ -92,6 +106,10 @@ export class KafkaSource implements Source {
     });
   }
 
+  get eventTimeFloors(): ReadonlyMap<number, number> | undefined {
+    return this.aligner?.floors;
+  }
+
   get assignment(): readonly string[] {
     return [...this.assigned];
   }
@@ -109,6 +127,13 @@ export class KafkaSource implements Source {
     const done = new Promise<void>((resolve, reject) => {
       this.ended = (err) => (err === undefined ? resolve() : reject(err));
     });
+    if (this.aligner !== undefined) {
+      // A partition paused because it was ahead resumes once the others caught up or went idle.
+      this.alignTimer = setInterval(() => {
+        if (this.aligner!.anyPaused) this.resumeDue();
+      }, 250);
+      this.alignTimer.unref();
+    }
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently,
@@ -121,10 +146,19 @@ export class KafkaSource implements Source {
           resolveOffset(batch.lastOffset());
           return;
         }
+        // Aligned: only the records within the lead go now; unresolved, the rest is fetched again on resume.
+        let k = batch.messages.length;
+        const aligner = this.aligner;
+        if (aligner !== undefined) {
+          k = aligner.take(batch.partition, batch.messages, Date.now());
+          if (k < batch.messages.length) this.consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+          this.resumeDue();
+          if (k === 0) return;
+        }
         this.resolvers.set(`${batch.topic}/${batch.partition}`, resolveOffset);
         const arrivedAt = performance.now();
-        const records: SourceRecord[] = new Array(batch.messages.length);
-        for (let i = 0; i < batch.messages.length; i++) {
+        const records: SourceRecord[] = new Array(k);
+        for (let i = 0; i < k; i++) {
           const m = batch.messages[i];
           records[i] = {
             key: m.key,
@@ -139,7 +173,7 @@ export class KafkaSource implements Source {
         // A rejection makes kafkajs fetch again from the last resolved offset: the records of this batch
         // that were not written come again (the sink aborted their transaction or never acknowledged them).
         await handler(records);
-        resolveOffset(batch.lastOffset());
+        resolveOffset(records[k - 1].offset);
         await heartbeat();
       },
     });
@@ -155,7 +189,18 @@ export class KafkaSource implements Source {
     } else if (this.paused && inFlight < this.opts.maxInFlight / 2) {
       this.paused = false;
       this.consumer.resume([{ topic: this.opts.topic }]);
+      // Partitions held back by the alignment stay paused.
+      const ahead = this.aligner?.pausedPartitions() ?? [];
+      if (ahead.length > 0) this.consumer.pause([{ topic: this.opts.topic, partitions: ahead }]);
     }
+  }
+
+  /** Resumes the partitions paused for being ahead that the others have caught up with. */
+  private resumeDue(): void {
+    const due = this.aligner!.due(Date.now());
+    if (due.length === 0 || this.stopping) return;
+    // While the whole topic is paused for back-pressure, the back-pressure resume lets them go.
+    if (!this.paused) this.consumer.resume([{ topic: this.opts.topic, partitions: due }]);
   }
 
   /** Called by the sink once positions are durable: kafkajs then never re-fetches below them. */
@@ -178,6 +223,7 @@ export class KafkaSource implements Source {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.alignTimer !== undefined) clearInterval(this.alignTimer);
     try {
       await this.consumer.disconnect();
     } finally {

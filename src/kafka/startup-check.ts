@@ -11,6 +11,8 @@ const { ConfigResourceTypes } = kafkajs;
 export interface KafkaFacts {
   /** The DLQ topic's max.message.bytes: bigger dead letters are written as truncated copies. */
   dlqMaxBytes: number;
+  /** How many partitions the transactions topic has (the feature store's watermark waits for each). */
+  transactionsPartitions: number;
 }
 
 export async function checkKafka(
@@ -66,6 +68,10 @@ export async function checkKafka(
     });
     const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
     const value = Number(entry?.configValue);
-    return { dlqMaxBytes: Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_RECORD_BYTES };
+    const meta = await admin.fetchTopicMetadata({ topics: [cfg.transactionsTopic] });
+    return {
+      dlqMaxBytes: Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_RECORD_BYTES,
+      transactionsPartitions: meta.topics[0]?.partitions.length ?? 0,
+    };
   }
 }

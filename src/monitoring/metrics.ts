@@ -67,6 +67,10 @@ export class Metrics implements PipelineMetrics {
   readonly watermarkIdlePartitions: client.Counter;
   /** Seconds a feature batch waited for the watermark (catch-up only); the store's onWatermarkWait (ms / 1000). */
   readonly watermarkWait: client.Histogram;
+  /** Times the source paused a partition that was ahead of the others in event time (a wait). */
+  readonly alignPauses: client.Counter;
+  /** Times a partition that delivered nothing for --align-idle-ms stopped holding the others. */
+  readonly alignIdlePartitions: client.Counter;
   /** 1 once the drift window is warm (warm-up done, window full): the PSIs mean something. */
   readonly driftWarm: client.Gauge;
 
@@ -125,6 +129,16 @@ export class Metrics implements PipelineMetrics {
       name: 'fraudscore_watermark_wait_seconds',
       help: 'Time a feature batch waited for every partition to pass its terminal windows (catch-up only).',
       buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.alignPauses = new client.Counter({
+      name: 'fraudscore_source_align_pauses_total',
+      help: 'Times a partition was paused for being more than --align-max-lead-ms of event time ahead of the slowest partition this scorer holds.',
+      registers,
+    });
+    this.alignIdlePartitions = new client.Counter({
+      name: 'fraudscore_source_align_idle_partitions_total',
+      help: 'Times a partition that delivered nothing for --align-idle-ms stopped holding the others back.',
       registers,
     });
     this.eventToDecision = new client.Histogram({

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { TransactionDecoder } from '../avro/transaction-decoder.js';
 import { ErrorCodes, errorCodeOf } from '../errors.js';
 import { N_FEATURES } from '../features/feature-names.js';
-import type { FeatureStore } from '../features/feature-store.js';
+import type { EnrichContext, FeatureStore } from '../features/feature-store.js';
 import type { Policy } from '../policy/policy.js';
 import type { Decision, Transaction } from '../types.js';
 import { MicroBatcher } from './micro-batcher.js';
@@ -63,6 +63,10 @@ export interface ProcessorOptions {
   /** A shadow model scored beside the champion (never decides). */
   challenger?: ChallengerHandle;
   observers?: readonly BatchObserver[];
+  /** Partitions of the source topic (the feature store's watermark waits for each); 0 when unknown. */
+  partitionCount?: number;
+  /** The source's per-partition event-time floors (PartitionAligner.floors), passed to the store. */
+  floors?: ReadonlyMap<number, number>;
 }
 
 const NO_REASONS: readonly string[] = Object.freeze([]);
@@ -82,6 +86,8 @@ export class Processor {
   private readonly scores: Float32Array;
   private readonly challengerScores: Float32Array;
   private readonly streamKeys = new Map<string, string>();
+  /** The store's EnrichContext: one object, its partitions array refilled per batch. */
+  private readonly context: EnrichContext;
 
   private readonly decoder: TransactionDecoder;
   private readonly store: FeatureStore;
@@ -113,6 +119,11 @@ export class Processor {
     this.features = new Float32Array(opts.maxBatch * N_FEATURES);
     this.scores = new Float32Array(opts.maxBatch);
     this.challengerScores = new Float32Array(opts.maxBatch);
+    this.context = {
+      partitions: this.partitions,
+      partitionCount: opts.partitionCount ?? 0,
+      floors: opts.floors,
+    };
   }
 
   /** The RecordHandler a Source calls. */
@@ -178,12 +189,7 @@ export class Processor {
     let cause: string | null = null;
     let challenged = false;
     if (n > 0) {
-      const featureCause = await this.store.enrich(this.txs, n, this.features, {
-        partitions: this.partitions,
-        // 0: the partitions any member has reported so far (the topic's count, when wired, also holds
-        // a partition no member has read yet).
-        partitionCount: 0,
-      });
+      const featureCause = await this.store.enrich(this.txs, n, this.features, this.context);
       const t2 = performance.now();
       m.stage.features.observe((t2 - t1) / 1000);
 

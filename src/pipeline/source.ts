@@ -19,6 +19,11 @@ export interface Source {
   /** Feeds records to the handler until the source is exhausted or stop() is called. */
   run(handler: RecordHandler): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Partition → event time before which the partition's events were all written by earlier owners
+   * (sources that align partitions by event time; see kafka/partition-aligner.ts). For the store's watermark.
+   */
+  readonly eventTimeFloors?: ReadonlyMap<number, number>;
   /** Called by the processor with its in-flight record count so the source can pause and resume. */
   backpressure?(inFlight: number): void;
 }

@@ -77,4 +77,37 @@ describe('the shared event-time watermark', () => {
       await a.close();
     }
   });
+
+  it('counts a partition this member holds from its floor before any of its records is written', async () => {
+    const { store, cleanup } = await redisStore({ commandTimeoutMs: 2000, watermarkIdleMs: 30_000 });
+    try {
+      // Partition 1's first record (fetched, not yet handed over) is at T0 + 8 d: every event of it before
+      // that was written by its earlier owner, so partition 0's record at T0 + 8 d needs no wait.
+      const floors = new Map([
+        [0, T0 + 8 * DAY_MS],
+        [1, T0 + 8 * DAY_MS],
+      ]);
+      const out = new Float32Array(N_FEATURES);
+      const started = performance.now();
+      const cause = await store.enrich([tx('f0', 'ca', 'T', T0 + 8 * DAY_MS, 100)], 1, out, {
+        partitions: [0],
+        partitionCount: 2,
+        floors,
+      });
+      expect(cause).toBeNull();
+      expect(performance.now() - started).toBeLessThan(1000);
+      // Without the floor, partition 1 has never reported: the record is not passed off as whole.
+      const { store: bare, cleanup: cleanBare } = await redisStore({ commandTimeoutMs: 2000, watermarkMaxWaitMs: 300 });
+      try {
+        const c = await bare.enrich([tx('f1', 'ca', 'T', T0 + 8 * DAY_MS, 100)], 1, out, ctx(0, 1));
+        expect(c).toBe('FRAUD_FEATURES_INCOMPLETE');
+      } finally {
+        await cleanBare();
+        await bare.close();
+      }
+    } finally {
+      await cleanup();
+      await store.close();
+    }
+  });
 });

@@ -30,7 +30,7 @@ const WINDOW = 4000;
 const UNDRIFTED = WARMUP + WINDOW;
 const DRIFTED = WINDOW;
 const AMOUNT_SCALE = 3;
-const PARTITIONS = 1;
+const PARTITIONS = 3;
 
 function gauge(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -57,10 +57,9 @@ describe('drift on the real pipeline (Kafka + Redis)', () => {
     stack.cleanups.push(tmp.cleanup);
     await withBaseline(modelInUse, sample, tmp.dir);
 
-    // One partition: the stream is produced as a backlog spanning ~100 days of event time, and one scorer
-    // draining several partitions of such a backlog runs one partition weeks ahead of the others, so the
-    // watermark marks those records FRAUD_FEATURES_INCOMPLETE (README, "The feature store": the known gap)
-    // and the score's PSI, which counts undegraded records only, would never fill. Drift is the subject here.
+    // Several partitions of a backlog spanning ~100 days of event time: the source hands them over in
+    // event-time step (partition-aligner.ts), so the records are not marked FRAUD_FEATURES_INCOMPLETE and
+    // the score's PSI, which counts undegraded records only, fills.
     const t = await createTestTopics(stack.admin, 'drift', PARTITIONS);
     const prefix = `${randomName('fs')}:`;
     stack.cleanups.push(

@@ -55,6 +55,11 @@ export const PLACEHOLDER_WEIGHTS: Readonly<Record<FeatureName, number>> = {
   amount_to_customer_avg_30d: 0,
   customer_nb_high_ratio_7d: 0,
   customer_max_ratio_7d: 0,
+  // Nor do the v3 terminal recency features.
+  terminal_days_since_known_fraud: 0,
+  terminal_days_since_known_tx: 0,
+  terminal_known_fraud_last3: 0,
+  terminal_last_known_is_fraud: 0,
 };
 export const PLACEHOLDER_BIAS = -5;
 export const PLACEHOLDER_THRESHOLDS = { review: 0.3, decline: 0.7 } as const;
@@ -128,6 +133,12 @@ export function syntheticSample(seed = SAMPLE_SEED, size = SAMPLE_SIZE): Float32
     v[16] = v[0]! / v[8]!;
     v[17] = v[16]! > 2.5 ? 1 : 0;
     v[18] = Math.max(1, v[16]!);
+    // The v3 terminal recency, also from the 30-day terminal columns: mean gaps, capped at 30 days.
+    const frauds30 = v[13]! * v[14]!;
+    v[19] = frauds30 > 0 ? Math.min(30, 30 / frauds30) : 30;
+    v[20] = v[13]! > 0 ? Math.min(30, 30 / v[13]!) : 30;
+    v[21] = Math.round(Math.min(3, v[13]!) * v[14]!);
+    v[22] = v[14]! > 0.5 ? 1 : 0;
   }
   return rows;
 }

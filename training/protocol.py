@@ -28,13 +28,17 @@ HANDBOOK_FEATURES = [
     "terminal_nb_tx_30d",
     "terminal_risk_30d",
 ]
-# Feature set v2 (src/features/feature-names.ts, same order): the champion's and challenger's inputs.
-FEATURE_SET = "v2"
+# Feature set v3 (src/features/feature-names.ts, same order): the champion's and challenger's inputs.
+FEATURE_SET = "v3"
 FEATURES = HANDBOOK_FEATURES + [
     "amount_to_customer_avg_7d",
     "amount_to_customer_avg_30d",
     "customer_nb_high_ratio_7d",
     "customer_max_ratio_7d",
+    "terminal_days_since_known_fraud",
+    "terminal_days_since_known_tx",
+    "terminal_known_fraud_last3",
+    "terminal_last_known_is_fraud",
 ]
 DAY_MS = 86_400_000
 TRAIN_DAYS = DELAY_DAYS = TEST_DAYS = 7

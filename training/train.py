@@ -15,7 +15,7 @@ Provenance: training refuses a dirty git tree (uncommitted changes) unless --all
 manifest records the commit, whether the tree was dirty, the grid, the selection rule and the validation
 scores of every configuration.
 
-Input: the backfill's CSV (fraudscore backfill), whose feature columns (feature set v2, protocol.FEATURES) are the live path's Float32
+Input: the backfill's CSV (fraudscore backfill), whose feature columns (feature set v3, protocol.FEATURES) are the live path's Float32
 values written as round-trip decimals. Output: models/<name>/{model.onnx, manifest.json,
 parity-sample.json} and a training report (default reports/training.json). Usage:
 
@@ -207,7 +207,7 @@ def main() -> int:
     ap.add_argument("--sim", help="simulate output folder (simulation.json, *.avro) for provenance")
     ap.add_argument("--out", default="models/champion")
     ap.add_argument("--name", default="champion")
-    ap.add_argument("--version", default="2.0.0")  # 2: feature set v2
+    ap.add_argument("--version", default="3.0.0")  # 3: feature set v3
     ap.add_argument("--train-start", default="2018-07-25")
     ap.add_argument("--validation-train-start", default="2018-07-11")
     ap.add_argument("--report", default="reports/training.json", help="where to write the training report")
@@ -337,8 +337,8 @@ def main() -> int:
         "format": "onnx",
         "version": args.version,
         "description": (
-            "LightGBM gradient-boosted trees on feature set v2 (the handbook's 15 features and 4 amount-anomaly "
-            "features of the customer), trained on 2018-07-25..31 of the "
+            "LightGBM gradient-boosted trees on feature set v3 (the handbook's 15 features, 4 amount-anomaly "
+            "features of the customer and 4 recency features of the terminal's known frauds), trained on 2018-07-25..31 of the "
             "default simulation (fraudscore simulate), exported with onnxmltools (zipmap off: output "
             "'probabilities' [N, 2], fraud probability in column 1). Thresholds: REVIEW at 1 % and DECLINE at "
             "0.1 % false-positive rate on the validation split (model trained 2018-07-11..17, scored on "

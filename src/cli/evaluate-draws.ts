@@ -36,7 +36,10 @@ function git(args: string[]): string | undefined {
 async function python(exe: string, args: string[], log: string): Promise<void> {
   const out = createWriteStream(log);
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // LightGBM's OpenMP threads spin between parallel regions by default; on a loaded shared machine a
+    // draw's train.py took 959 s so and 345 s with passive waiting, which grows the same trees.
+    const env = { ...process.env, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
+    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     child.on('error', reject);

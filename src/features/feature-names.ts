@@ -1,5 +1,6 @@
-// The feature contract: the order here is the model input order. v2 = the Fraud Detection Handbook's 15
-// (v1) followed by 4 amount-anomaly features of the customer (see compute.ts for their definitions).
+// The feature contract: the order here is the model input order. v3 = the Fraud Detection Handbook's 15
+// (v1), 4 amount-anomaly features of the customer (v2), then 4 features of how recent the terminal's known
+// frauds and transactions are (see compute.ts and windows.ts for their definitions).
 
 export const FEATURE_NAMES = [
   'amount',
@@ -21,10 +22,14 @@ export const FEATURE_NAMES = [
   'amount_to_customer_avg_30d',
   'customer_nb_high_ratio_7d',
   'customer_max_ratio_7d',
+  'terminal_days_since_known_fraud',
+  'terminal_days_since_known_tx',
+  'terminal_known_fraud_last3',
+  'terminal_last_known_is_fraud',
 ] as const;
 
 /** The version of FEATURE_NAMES a manifest must name (`feature_set`); bump it with any change to the list. */
-export const FEATURE_SET = 'v2';
+export const FEATURE_SET = 'v3';
 
 /** The handbook's 15 features (v1), a prefix of FEATURE_NAMES: what the handbook's baseline recipes use. */
 export const HANDBOOK_FEATURE_COUNT = 15;

@@ -1,5 +1,5 @@
 // The in-memory FeatureStore (embedded runs, backfills, tests). Its windows are the same classes the Redis
-// store's scorer-side cache uses (windows.ts), so both return the same 14 aggregates and therefore
+// store's scorer-side cache uses (windows.ts), so both return the same 17 aggregates and therefore
 // bit-identical vectors.
 
 import type { Label, Transaction } from '../types.js';
@@ -32,7 +32,7 @@ export class MemoryFeatureStore implements FeatureStore {
     return Promise.resolve(null);
   }
 
-  /** Adds tx to its windows and writes its 14 aggregates (compute.ts layout) into agg. */
+  /** Adds tx to its windows and writes its 17 aggregates (compute.ts layout) into agg. */
   addTransaction(tx: Transaction, agg: Float64Array): void {
     const t = tx.event_time;
     let customer = this.customers.get(tx.customer_id);

@@ -1,4 +1,4 @@
-// One customer's and one terminal's window state, and the 14 aggregates of compute.ts read from it. The
+// One customer's and one terminal's window state, and the 17 aggregates of compute.ts read from it. The
 // in-memory store and the Redis store's scorer-side cache both use these classes, so for the same
 // sequence of operations they return the same aggregates by construction.
 
@@ -6,6 +6,8 @@ import { DAY_MS, LABEL_DELAY_DAYS } from './feature-names.js';
 import { SortedWindow } from './sorted-window.js';
 
 const DELAY_MS = LABEL_DELAY_DAYS * DAY_MS;
+/** What the terminal recency aggregates say when the 30-day known window holds nothing to measure from. */
+export const KNOWN_RECENCY_CAP_MS = 30 * DAY_MS;
 
 /** A customer's transactions (value = amount in minor units). */
 export class CustomerWindow {
@@ -143,24 +145,42 @@ export class TerminalWindow {
     else if (t < reportedTime) this.fraud.insert(t, id, reportedTime);
   }
 
-  /** Count and fraud count over (t − 7 d − n d, t − 7 d], n = 1, 7, 30, into agg[6..12). */
+  /**
+   * Over the terminal's known past (t − 7 d − n d, t − 7 d], n = 1, 7, 30: count and fraud count into
+   * agg[6..12). And how recent what is known is, over the 30-day window (hi = t − 7 d), into agg[14..17):
+   * agg[14] = hi − the latest known fraud's event time, agg[15] = hi − the latest transaction's event
+   * time (both in ms, KNOWN_RECENCY_CAP_MS when there is none), agg[16] = how many known frauds are at or
+   * after the terminal's 3rd-latest transaction time (all of the window with fewer than 3). A compromised
+   * terminal's recent known transactions are all fraud, which a day-long window of a terminal with about
+   * one transaction a day often misses. Only entry times are compared, never their order within one
+   * millisecond, so the answer does not depend on the order the entries arrived in.
+   */
   aggregates(t: number, agg: Float64Array): void {
     const hi = t - DELAY_MS;
     const tx = this.tx;
     agg[6] = tx.count(hi - DAY_MS, hi);
     agg[8] = tx.count(hi - 7 * DAY_MS, hi);
-    agg[10] = tx.count(hi - 30 * DAY_MS, hi);
+    const lo30 = hi - 30 * DAY_MS;
+    const txStart = tx.upperBound(lo30);
+    const txEnd = tx.upperBound(hi);
+    agg[10] = txEnd - txStart;
+    agg[15] = txEnd > txStart ? hi - tx.timeAt(txEnd - 1) : KNOWN_RECENCY_CAP_MS;
+    const since3 = txEnd - txStart >= 3 ? tx.timeAt(txEnd - 3) : Number.NEGATIVE_INFINITY;
     const f = this.fraud;
     const lo1 = hi - DAY_MS;
     const lo7 = hi - 7 * DAY_MS;
     let f1 = 0;
     let f7 = 0;
     let f30 = 0;
+    let last3 = 0;
+    let latest = Number.NEGATIVE_INFINITY;
     const end = f.upperBound(hi);
-    for (let i = f.upperBound(hi - 30 * DAY_MS); i < end; i++) {
+    for (let i = f.upperBound(lo30); i < end; i++) {
       if (f.valueAt(i) > t) continue;
       f30++;
       const ts = f.timeAt(i);
+      latest = ts;
+      if (ts >= since3) last3++;
       if (ts > lo7) {
         f7++;
         if (ts > lo1) f1++;
@@ -169,5 +189,7 @@ export class TerminalWindow {
     agg[7] = f1;
     agg[9] = f7;
     agg[11] = f30;
+    agg[14] = f30 > 0 ? hi - latest : KNOWN_RECENCY_CAP_MS;
+    agg[16] = last3;
   }
 }

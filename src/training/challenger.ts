@@ -173,7 +173,7 @@ export async function trainChallenger(opts: ChallengerOptions): Promise<Challeng
   const t0 = performance.now();
   const o: Required<ChallengerOptions> = {
     name: 'challenger',
-    version: '2.0.0', // 2: feature set v2
+    version: '3.0.0', // 3: feature set v3
     trainStart: '2018-07-25',
     validationTrainStart: '2018-07-11',
     hidden: [32, 16],

@@ -26,24 +26,51 @@ function features(t: ReturnType<typeof tx>, agg: number[]): number[] {
 }
 
 describe('writeFeatures', () => {
-  it('has the 19 features of set v2 (the handbook’s 15 first) and 14 aggregates', () => {
-    expect(N_FEATURES).toBe(19);
-    expect(FEATURE_NAMES.length).toBe(19);
-    expect(FEATURE_SET).toBe('v2');
+  it('has the 23 features of set v3 (the handbook’s 15 first) and 17 aggregates', () => {
+    expect(N_FEATURES).toBe(23);
+    expect(FEATURE_NAMES.length).toBe(23);
+    expect(FEATURE_SET).toBe('v3');
     expect(FEATURE_NAMES.slice(0, HANDBOOK_FEATURE_COUNT).at(-1)).toBe('terminal_risk_30d');
-    expect(N_AGGREGATES).toBe(14);
+    expect(FEATURE_NAMES.slice(19)).toEqual([
+      'terminal_days_since_known_fraud',
+      'terminal_days_since_known_tx',
+      'terminal_known_fraud_last3',
+      'terminal_last_known_is_fraud',
+    ]);
+    expect(N_AGGREGATES).toBe(17);
   });
 
-  it('turns counts and minor-unit sums into counts, means and risks', () => {
+  it('turns counts and minor-unit sums into counts, means and risks, and recency into days', () => {
     const t = tx('a', 'c', 't', T0, 2550);
-    expect(features(t, [2, 5100, 4, 10_000, 10, 12_345, 3, 1, 8, 2, 20, 0, 1, 3.5])).toEqual(
-      row(25.5, 0, 0, [2, 25.5, 4, 25, 10, 12.345], [3, 1 / 3, 8, 0.25, 20, 0], [1.02, 25_500 / 12_345, 1, 3.5]),
+    const recency = [1.5 * DAY_MS, 0.25 * DAY_MS, 2];
+    expect(features(t, [2, 5100, 4, 10_000, 10, 12_345, 3, 1, 8, 2, 20, 0, 1, 3.5, ...recency])).toEqual(
+      row(
+        25.5,
+        0,
+        0,
+        [2, 25.5, 4, 25, 10, 12.345],
+        [3, 1 / 3, 8, 0.25, 20, 0],
+        [1.02, 25_500 / 12_345, 1, 3.5],
+        [1.5, 0.25, 2, 0],
+      ),
     );
   });
 
-  it('gives risk 0 and mean 0 for empty windows', () => {
+  it('says the last known terminal transaction is a fraud when the latest known fraud is at its time', () => {
     const t = tx('a', 'c', 't', T0, 100);
-    expect(features(t, new Array(14).fill(0)).slice(3)).toEqual(new Array(16).fill(0));
+    const last = (sinceFraud: number, sinceTx: number) =>
+      features(t, [...new Array(14).fill(0), sinceFraud, sinceTx, 1])[22];
+    expect(last(3 * DAY_MS, 3 * DAY_MS)).toBe(1);
+    expect(last(0, 0)).toBe(1);
+    expect(last(3 * DAY_MS, 2 * DAY_MS)).toBe(0);
+    // Nothing known: both at the cap.
+    expect(last(30 * DAY_MS, 30 * DAY_MS)).toBe(0);
+  });
+
+  it('gives risk 0 and mean 0 for empty windows, and 30 days since anything known at the terminal', () => {
+    const t = tx('a', 'c', 't', T0, 100);
+    const empty = [...new Array(14).fill(0), 30 * DAY_MS, 30 * DAY_MS, 0];
+    expect(features(t, empty).slice(3)).toEqual([...new Array(16).fill(0), 30, 30, 0, 0]);
   });
 
   it('uses ISO 4217 minor-unit exponents', () => {
@@ -55,7 +82,7 @@ describe('writeFeatures', () => {
     ]).toEqual([2, 0, 0, 0]);
     expect(['BHD', 'KWD', 'OMR', 'JOD', 'TND', 'IQD', 'LYD'].map(currencyExponent)).toEqual(new Array(7).fill(3));
     expect(currencyExponent('XYZ')).toBe(2);
-    const agg = [1, 1234, 1, 1234, 2, 2469, 0, 0, 0, 0, 0, 0, 0, 1];
+    const agg = [1, 1234, 1, 1234, 2, 2469, 0, 0, 0, 0, 0, 0, 0, 1, 30 * DAY_MS, 30 * DAY_MS, 0];
     expect(features(tx('a', 'c', 't', T0, 1234, 'JPY'), agg).slice(0, 9)).toEqual(
       row(1234, 0, 0, [1, 1234, 1, 1234, 2, 1234.5], []),
     );
@@ -66,7 +93,7 @@ describe('writeFeatures', () => {
   });
 
   it('marks Saturday and Sunday (UTC) as weekend and hours 0..6 (UTC) as night', () => {
-    const zero = new Array(14).fill(0);
+    const zero = new Array(17).fill(0);
     const flags = (time: number) => features(tx('a', 'c', 't', time, 1), zero).slice(1, 3);
     expect(flags(Date.UTC(2026, 0, 9, 23, 59, 59, 999))).toEqual([0, 0]); // Friday 23:59
     expect(flags(Date.UTC(2026, 0, 10, 0, 0))).toEqual([1, 1]); // Saturday 00:00
@@ -90,7 +117,7 @@ describe('writeDefaultFeatures', () => {
     const out = new Float32Array(2 * N_FEATURES);
     writeDefaultFeatures(tx('a', 'c', 't', Date.UTC(2026, 0, 11, 2), 999, 'EUR'), out, N_FEATURES);
     expect(Array.from(out.subarray(N_FEATURES))).toEqual(
-      row(9.99, 1, 1, [1, 9.99, 1, 9.99, 1, 9.99], [0, 0, 0, 0, 0, 0], [1, 1, 0, 1]),
+      row(9.99, 1, 1, [1, 9.99, 1, 9.99, 1, 9.99], [0, 0, 0, 0, 0, 0], [1, 1, 0, 1], [30, 30, 0, 0]),
     );
     expect(Array.from(out.subarray(0, N_FEATURES))).toEqual(new Array(N_FEATURES).fill(0));
     expect(DEFAULT_FEATURES_DOC).toMatch(/count 1, mean amount = amount/);
@@ -101,7 +128,7 @@ describe('writeDefaultFeatures', () => {
     const a = new Float32Array(N_FEATURES);
     const b = new Float32Array(N_FEATURES);
     writeDefaultFeatures(t, a, 0);
-    writeFeatures(t, [1, 4321, 1, 4321, 1, 4321, 0, 0, 0, 0, 0, 0, 0, 1], b, 0);
+    writeFeatures(t, [1, 4321, 1, 4321, 1, 4321, 0, 0, 0, 0, 0, 0, 0, 1, 30 * DAY_MS, 30 * DAY_MS, 0], b, 0);
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 });

@@ -17,7 +17,8 @@ describe('MemoryFeatureStore', () => {
     const row = await enrichOne(store, tx('late', 'c1', 't1', T0 + 99 * DAY_MS + 1, 100));
     expect(row.slice(3, 9)).toEqual([2, 1, 8, 1, 31, 1]);
     expect(row.slice(9, 15)).toEqual([1, 0, 7, 0, 30, 0]);
-    expect(row.slice(15)).toEqual([1, 1, 0, 1]);
+    // The terminal's latest known transaction (T0 + 92 d) is 1 ms before hi = T0 + 92 d + 1 ms.
+    expect(row.slice(15)).toEqual([1, 1, 0, 1, 30, Math.fround(1 / DAY_MS), 0, 0]);
   });
 });
 
@@ -36,8 +37,9 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
     const seen = new Map<string, Transaction>();
     // Fraud reports by transaction: a report counts from its reported time on, for an earlier transaction.
     const fraud = new Map<string, number>();
-    const agg = new Array<number>(14);
+    const agg = new Array<number>(17);
     let high = 0;
+    let lastFraud = 0;
     const expected = new Float32Array(N_FEATURES);
     let checked = 0;
     for (const event of events) {
@@ -86,12 +88,29 @@ describe('MemoryFeatureStore against a brute-force reference', () => {
       }
       agg[13] = max;
       if (agg[12] > 0) high++;
+      // Terminal recency over (hi − 30 d, hi]: the latest known fraud, the latest transaction, and the
+      // known frauds at or after the 3rd-latest transaction time.
+      const times: number[] = [];
+      const known: number[] = [];
+      for (const o of seen.values()) {
+        if (o.terminal_id !== t.terminal_id || o.event_time <= hi - 30 * DAY_MS || o.event_time > hi) continue;
+        times.push(o.event_time);
+        const r = fraud.get(o.transaction_id);
+        if (r !== undefined && o.event_time < r && r <= time) known.push(o.event_time);
+      }
+      times.sort((a, b) => b - a);
+      const since3 = times.length >= 3 ? times[2] : Number.NEGATIVE_INFINITY;
+      agg[14] = known.length > 0 ? hi - Math.max(...known) : 30 * DAY_MS;
+      agg[15] = times.length > 0 ? hi - times[0] : 30 * DAY_MS;
+      agg[16] = known.filter((k) => k >= since3).length;
+      if (times.length > 0 && agg[14] === agg[15]) lastFraud++;
       writeFeatures(t, agg, expected, 0);
       expect(actual).toEqual(Array.from(expected));
       checked++;
     }
     expect(checked).toBeGreaterThan(2000);
     expect(high).toBeGreaterThan(20);
+    expect(lastFraud).toBeGreaterThan(20);
     expect(fraud.size).toBeGreaterThan(50);
   });
 });

@@ -43,6 +43,7 @@ export async function expectRedisParity(
     const b = await run(redis, calls);
     let compared = 0;
     let nonZeroRisk = 0;
+    let lastKnownFraud = 0;
     const mismatches: string[] = [];
     for (let c = 0; c < a.length; c++) {
       const txs = (enrichCalls[c] as { txs: { transaction_id: string }[] }).txs;
@@ -50,6 +51,7 @@ export async function expectRedisParity(
         compared++;
         const f = i % N_FEATURES;
         if (f === 10 && a[c][i] > 0) nonZeroRisk++;
+        if (f === N_FEATURES - 1 && a[c][i] === 1) lastKnownFraud++;
         if (!Object.is(a[c][i], b[c][i]) && mismatches.length < 10) {
           const id = txs[Math.floor(i / N_FEATURES)].transaction_id;
           mismatches.push(`${id} ${FEATURE_NAMES[f]}: memory ${a[c][i]} redis ${b[c][i]}`);
@@ -60,6 +62,8 @@ export async function expectRedisParity(
     expect(compared).toBe(txEvents * N_FEATURES);
     // The stream exercises the fraud windows.
     expect(nonZeroRisk).toBeGreaterThan(10);
+    // … and the terminal recency features (the last one is 1 only with a known fraud at the latest time).
+    expect(lastKnownFraud).toBeGreaterThan(10);
   } finally {
     await cleanup();
     await redis.close();

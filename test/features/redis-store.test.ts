@@ -94,7 +94,28 @@ describe('RedisFeatureStore', () => {
       const buckets = await redis.keys(`${prefix}{t:t1}:*`);
       expect(buckets.length).toBeLessThanOrEqual(6);
       const row = await enrichOne(store, tx('late', 'c1', 't1', T0 + 99 * DAY_MS + 1, 100));
-      expect(row.slice(3)).toEqual([2, 1, 8, 1, 31, 1, 1, 0, 7, 0, 30, 0, 1, 1, 0, 1]);
+      expect(row.slice(3)).toEqual([
+        2,
+        1,
+        8,
+        1,
+        31,
+        1,
+        1,
+        0,
+        7,
+        0,
+        30,
+        0,
+        1,
+        1,
+        0,
+        1,
+        30,
+        Math.fround(1 / DAY_MS),
+        0,
+        0,
+      ]);
     } finally {
       redis.disconnect();
       await cleanup();

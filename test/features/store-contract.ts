@@ -54,9 +54,14 @@ export async function enrichOne(store: FeatureStore, t: Transaction): Promise<nu
 
 const f = Math.fround;
 
+/** The terminal recency of a terminal with nothing known in its 30-day window (v3's last 4 features). */
+export const NO_KNOWN_RECENCY = [30, 30, 0, 0];
+
 /**
  * Expected row: amount, weekend, night, then customer [count, mean]×3, terminal [count, risk]×3, then the
- * ratios [amount / 7-day mean, amount / 30-day mean, high-ratio count 7 d, max ratio 7 d].
+ * ratios [amount / 7-day mean, amount / 30-day mean, high-ratio count 7 d, max ratio 7 d], then the
+ * terminal recency [days since a known fraud, days since a known tx, known frauds among the last 3,
+ * last known tx is fraud] (default: nothing known, when ratios are given).
  */
 export function row(
   amount: number,
@@ -65,8 +70,9 @@ export function row(
   cust: number[],
   term: number[],
   ratios: number[] = [],
+  recency: number[] = ratios.length > 0 ? NO_KNOWN_RECENCY : [],
 ): number[] {
-  return [amount, weekend, night, ...cust, ...term, ...ratios].map(f);
+  return [amount, weekend, night, ...cust, ...term, ...ratios, ...recency].map(f);
 }
 
 export interface StoreHandle {
@@ -140,6 +146,42 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
     ]);
   });
 
+  it('measures how recent the terminal’s known frauds and transactions are, from t − 7 d back 30 days', async () => {
+    const x = tx('x', 'c1', 'T', T0, 100);
+    const y = tx('y', 'c2', 'T', T0 + DAY_MS, 100);
+    const z = tx('z', 'c3', 'T', T0 + 2 * DAY_MS, 100);
+    // w shares z's millisecond and arrives after it: only times count, never the order within one.
+    const w = tx('w', 'c4', 'T', T0 + 2 * DAY_MS, 100);
+    await enrichRows(store, [x, y, z, w]);
+    await store.applyLabels([label(x), label(z)]);
+    const recency = async (id: string, time: number) =>
+      (await enrichOne(store, tx(id, `q${id}`, 'T', time, 100))).slice(19);
+    // hi = T0 + 2 d 6 h: latest known tx and fraud 0.25 d back; the last 3 times are T0 + 1 d, T0 + 2 d
+    // twice, of which z is a fraud; a fraud at the latest time, so the last known tx is a fraud.
+    expect(await recency('q1', T0 + 9 * DAY_MS + DAY_MS / 4)).toEqual([0.25, 0.25, 1, 1]);
+    // hi = T0 + 1 d 12 h: z and w are not known yet; x 1.5 d back is the latest fraud, y the latest tx.
+    expect(await recency('q2', T0 + 8 * DAY_MS + DAY_MS / 2)).toEqual([1.5, 0.5, 1, 0]);
+    // hi = T0 + 30 d: x is out of the window (T0, T0 + 30 d]; z is the latest fraud, 28 d back; q1 (at
+    // T0 + 9.25 d) the latest tx; the 3rd-latest time is T0 + 2 d (z, w), so z counts among the last 3.
+    expect(await recency('q3', T0 + 37 * DAY_MS)).toEqual([28, 20.75, 1, 0]);
+    // hi = T0 + 32 d: z and w are out too (the window is open at its start); q2 and q1 are left, no fraud.
+    expect(await recency('q4', T0 + 39 * DAY_MS)).toEqual([30, 22.75, 0, 0]);
+    // The same as q1 where the genuine transaction of the fraud's millisecond arrived first.
+    const u = (id: string, time: number) => tx(id, `u${id}`, 'U', time, 100);
+    await enrichRows(store, [u('ux', T0), u('uy', T0 + DAY_MS), u('uw', T0 + 2 * DAY_MS), u('uz', T0 + 2 * DAY_MS)]);
+    await store.applyLabels([label(u('ux', T0)), label(u('uz', T0 + 2 * DAY_MS))]);
+    const u1 = await enrichOne(store, u('u1', T0 + 9 * DAY_MS + DAY_MS / 4));
+    expect(u1.slice(19)).toEqual([0.25, 0.25, 1, 1]);
+    // A fraud reported after t does not count yet, though its transaction is inside the window.
+    const v = tx('v', 'c5', 'V', T0, 100);
+    await enrichOne(store, v);
+    await store.applyLabels([{ ...label(v), reported_time: T0 + 9 * DAY_MS }]);
+    const early = await enrichOne(store, tx('v1', 'c6', 'V', T0 + 8 * DAY_MS, 100));
+    expect(early.slice(19)).toEqual([30, 1, 0, 0]);
+    const late = await enrichOne(store, tx('v2', 'c7', 'V', T0 + 9 * DAY_MS, 100));
+    expect(late.slice(19)).toEqual([2, 2, 1, 1]);
+  });
+
   it('applies labels idempotently, ignores non-fraud labels and labels of unknown transactions', async () => {
     const x = tx('x', 'c1', 'T', T0, 100);
     const y = tx('y', 'c2', 'T', T0 + 1000, 100);
@@ -164,19 +206,19 @@ export function featureStoreContract(make: () => Promise<StoreHandle>): void {
     for (let d = 0; d < 10; d++) await enrichOne(store, tx(`n${d}`, 'ck', 't1', T0 + d * DAY_MS, 1000));
     const spike = await enrichOne(store, tx('s', 'ck', 't1', T0 + 10 * DAY_MS, 5000));
     // 7-day window (T0+3d, T0+10d]: 6 × 1000 + 5000 over 7; 30-day: 10 × 1000 + 5000 over 11.
-    expect(spike.slice(15)).toEqual([35_000 / 11_000, 55_000 / 15_000, 1, 55_000 / 15_000].map(f));
+    expect(spike.slice(15, 19)).toEqual([35_000 / 11_000, 55_000 / 15_000, 1, 55_000 / 15_000].map(f));
     // A day later an ordinary 10.00: the spike still counts, judged against the mean at its own time
     // (not today's, which the spike itself raised); today's own ratio is 12 000 / 16 000.
     const after = await enrichOne(store, tx('a', 'ck', 't1', T0 + 11 * DAY_MS, 1000));
-    expect(after.slice(15)).toEqual([7000 / 11_000, 12_000 / 16_000, 1, 55_000 / 15_000].map(f));
+    expect(after.slice(15, 19)).toEqual([7000 / 11_000, 12_000 / 16_000, 1, 55_000 / 15_000].map(f));
     // 7 days after `a` (and 8 after the spike) the trace holds only this transaction; the 30-day mean
     // still holds everything: 13 transactions, 17 000.
     const gone = await enrichOne(store, tx('g', 'ck', 't1', T0 + 18 * DAY_MS, 1000));
-    expect(gone.slice(15)).toEqual([1, 13_000 / 17_000, 0, 13_000 / 17_000].map(f));
+    expect(gone.slice(15, 19)).toEqual([1, 13_000 / 17_000, 0, 13_000 / 17_000].map(f));
     // Exactly 2.5× is not above: 3 × 1.00 then 5.00, whose mean at its time (itself included) is 2.00.
     for (let i = 0; i < 3; i++) await enrichOne(store, tx(`e${i}`, 'ce', 't1', T0 + i, 100));
     const edge = await enrichOne(store, tx('e3', 'ce', 't1', T0 + 3, 500));
-    expect(edge.slice(15)).toEqual([2.5, 2.5, 0, 2.5]);
+    expect(edge.slice(15, 19)).toEqual([2.5, 2.5, 0, 2.5]);
   });
 
   it('divides by the currency exponent and computes means in major units', async () => {

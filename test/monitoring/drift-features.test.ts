@@ -109,6 +109,13 @@ function shift(feature: FeatureName, x: number, r: () => number): number {
   // transaction this week) and of outsized amounts (the largest ratio ×2.5; the amount ratios are 'amount').
   if (feature === 'customer_nb_high_ratio_7d') return r() < 0.15 ? x + 1 : x;
   if (feature === 'customer_max_ratio_7d') return x * 2.5;
+  // The v3 terminal recency: a wave of compromised terminals (15 % of rows at a terminal whose recent
+  // known transactions were fraud; 25 % for the 0/1 flag, whose baseline already holds some 1s) and terminal
+  // traffic doubling (half the gap since a known transaction).
+  if (feature === 'terminal_days_since_known_fraud') return r() < 0.15 ? 1 : x;
+  if (feature === 'terminal_days_since_known_tx') return x / 2;
+  if (feature === 'terminal_known_fraud_last3') return r() < 0.15 ? 3 : x;
+  if (feature === 'terminal_last_known_is_fraud') return r() < 0.25 ? 1 : x;
   throw new Error(`no shift for ${feature}`);
 }
 

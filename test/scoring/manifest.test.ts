@@ -27,7 +27,7 @@ describe('validateManifest', () => {
   it('accepts the placeholder manifest', () => {
     const m = validateManifest(raw);
     expect(m.format).toBe('onnx');
-    expect(m.feature_set).toBe('v2');
+    expect(m.feature_set).toBe('v3');
     expect(m.thresholds.review).toBeLessThan(m.thresholds.decline);
   });
 
@@ -40,12 +40,18 @@ describe('validateManifest', () => {
       }),
     );
     expect(v1.message).toMatch(
-      /field 'feature_set' is missing \(a model from before feature sets, trained on the v1 set of 15 features\); this fraudscore computes feature set v2 \(19 features\); retrain/,
+      /field 'feature_set' is missing \(a model from before feature sets, trained on the v1 set of 15 features\); this fraudscore computes feature set v3 \(23 features\); retrain/,
     );
     expect(v1.message.split('\n')).toHaveLength(1);
-    expect(errorOf(edit((m) => (m.feature_set = 'v3'))).message).toMatch(/field 'feature_set' is "v3"; .*set v2/);
+    // A v2 model (19 features: no terminal recency) and an unknown set are refused by name.
+    const v2 = edit((m) => {
+      m.feature_set = 'v2';
+      m.features = m.features.slice(0, 19);
+    });
+    expect(errorOf(v2).message).toMatch(/field 'feature_set' is "v2"; this fraudscore computes feature set v3 \(23/);
+    expect(errorOf(edit((m) => (m.feature_set = 'v4'))).message).toMatch(/field 'feature_set' is "v4"; .*set v3/);
     // The right version but the wrong names is refused too.
-    expect(errorOf(edit((m) => m.features.pop())).message).toMatch(/field 'features'.*v2 feature order/);
+    expect(errorOf(edit((m) => m.features.pop())).message).toMatch(/field 'features'.*v3 feature order/);
   });
 
   it.each([

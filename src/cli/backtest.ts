@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { unframe } from '../avro/framing.js';
 import { decisionType, labelType } from '../avro/schemas.js';
+import { KAFKA_SECURITY_FLAGS } from '../config/kafka-security-options.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { writeBacktest } from '../evaluation/backtest.js';
 import { kafkaClient } from '../kafka/client.js';
+import { kafkaSecurityOf } from '../kafka/security.js';
 import { fromRoot } from '../package-root.js';
 import { openRows } from '../replay/row-source.js';
 import { readTopicToEnd } from '../replay/topic-reader.js';
@@ -31,6 +33,7 @@ const FLAGS: readonly FlagSpec[] = [
     help: 'Folder for backtest.json, backtest.md and the plots',
   },
   { flag: '--brokers', kind: 'string', help: 'Kafka bootstrap servers (default: KAFKA_BROKERS or 127.0.0.1:9092)' },
+  ...KAFKA_SECURITY_FLAGS,
 ];
 
 export async function backtestCommand(argv: string[]): Promise<number> {
@@ -59,6 +62,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const kafka = kafkaClient(
     String(f.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
     'fraudscore-backtest',
+    await kafkaSecurityOf(f),
   );
 
   const isFraud = new Map<string, boolean>();

@@ -1,6 +1,8 @@
 import { registerProducerSchemas } from '../avro/registry-setup.js';
+import { KAFKA_SECURITY_FLAGS } from '../config/kafka-security-options.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { kafkaClient } from '../kafka/client.js';
+import { kafkaSecurityOf } from '../kafka/security.js';
 import { type Pacing, Replayer, type ReplaySummary } from '../replay/replayer.js';
 import { CSV_COLUMNS } from '../replay/row-source.js';
 import { existingFile, type FlagSpec, flagsHelp, parseFlags, required } from './args.js';
@@ -59,6 +61,7 @@ const FLAGS: readonly FlagSpec[] = [
     choices: ['auto', 'on', 'off'],
     help: 'Progress bar on stderr: auto, on or off',
   },
+  ...KAFKA_SECURITY_FLAGS,
 ];
 
 const SUMMARY = `Produces historical transactions to Kafka, keyed by customer id (one customer stays in order on
@@ -108,7 +111,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
           { transactions: String(f.topic), labels: f.labels ? String(f.labelsTopic) : undefined },
         );
   const progress = new Progress('replay', (f.progress as 'auto' | 'on' | 'off') ?? 'auto');
-  const replayer = new Replayer(kafkaClient(brokers, 'fraudscore-replay'), {
+  const replayer = new Replayer(kafkaClient(brokers, 'fraudscore-replay', await kafkaSecurityOf(f)), {
     transactionsPath: from,
     labelsPath: f.labels as string | undefined,
     topic: String(f.topic),

@@ -5,6 +5,7 @@ import { SCHEMA_IDS } from '../avro/encoders.js';
 import { unframe } from '../avro/framing.js';
 import { labelType, transactionType } from '../avro/schemas.js';
 import { TransactionDecoder } from '../avro/transaction-decoder.js';
+import { KAFKA_SECURITY_FLAGS } from '../config/kafka-security-options.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { N_FEATURES } from '../features/feature-names.js';
 import type { FeatureStore } from '../features/feature-store.js';
@@ -13,6 +14,7 @@ import { dropNamespace } from '../features/namespace.js';
 import { RedisFeatureStore } from '../features/redis-store.js';
 import { kafkaClient } from '../kafka/client.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
+import { type KafkaSecurity, kafkaSecurityOf } from '../kafka/security.js';
 import { Metrics } from '../monitoring/metrics.js';
 import { fromRoot } from '../package-root.js';
 import { Champion } from '../pipeline/champion.js';
@@ -54,6 +56,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: false,
     help: "Keep this run's feature namespace in Redis afterwards",
   },
+  ...KAFKA_SECURITY_FLAGS,
 ];
 
 export interface RescoreResult {
@@ -92,6 +95,7 @@ topic. The live group's offsets and the live feature keys are never touched.`,
     redisUrl: (f.redis as string | undefined) ?? process.env.REDIS_URL,
     runId: f.runId as string | undefined,
     keepFeatures: f.keepFeatures === true,
+    security: await kafkaSecurityOf(f),
   });
   const s = r.summary;
   console.log(`rescore ${r.runId} with ${r.model.name}@${r.model.version}`);
@@ -127,6 +131,8 @@ export interface RescoreOptions {
   redisUrl?: string;
   runId?: string;
   keepFeatures?: boolean;
+  /** Kafka TLS and SASL (default: plaintext). */
+  security?: KafkaSecurity;
 }
 
 /** Keeps the decisions of the run for its report, then forwards to the real sink. */
@@ -153,7 +159,7 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
   const groupId = `fraudscore-rescore-${runId}`;
   const prefix = `rescore:${runId}:`;
   const modelDir = isAbsolute(o.modelDir) ? o.modelDir : resolve(o.modelDir);
-  const kafka = kafkaClient(o.brokers, groupId);
+  const kafka = kafkaClient(o.brokers, groupId, o.security);
   const metrics = new Metrics(undefined, { defaultMetrics: false });
   const registry = await ModelRegistry.open(modelDir).catch(async () => ModelRegistry.open(fromRoot(o.modelDir)));
   const store: FeatureStore = o.redisUrl

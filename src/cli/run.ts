@@ -18,6 +18,7 @@ import { ConfluentSource } from '../kafka/confluent-source.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
+import { aclFailure, type KafkaSecurity, loadKafkaSecurity, principalOf, securityFailure } from '../kafka/security.js';
 import { checkKafka } from '../kafka/startup-check.js';
 import { logger } from '../log/logger.js';
 import { ChallengerAgreement } from '../monitoring/batch-observers.js';
@@ -185,7 +186,9 @@ export class Pipeline {
       });
       sink = new MemorySink(cfg.decisionsOut);
     } else {
-      const kafka = kafkaClient(cfg.brokers!, cfg.clientId);
+      // TLS and SASL (issue 13): files read once, every client below configured from the same object.
+      const security = await loadKafkaSecurity(cfg);
+      const kafka = kafkaClient(cfg.brokers!, cfg.clientId, security);
       // Progress, lag and stall of both consumers (consumer-progress.ts): /healthz, /readyz, alerts.
       const txProgress = consumers.consumer('transactions');
       const consumerCheck = (c: ConsumerProgress): ReadinessCheck => ({
@@ -196,8 +199,8 @@ export class Pipeline {
       liveness.push(consumerCheck(txProgress));
       let io: KafkaIo;
       try {
-        const { dlqMaxBytes } = await checkKafka(kafka, cfg);
-        io = await openKafkaIo(cfg, kafka, metrics, {
+        const { dlqMaxBytes } = await checkKafka(cfg, security);
+        io = await openKafkaIo(cfg, kafka, security, metrics, {
           dlqMaxBytes,
           progress: txProgress,
           decisionSchemaId:
@@ -251,6 +254,10 @@ export class Pipeline {
         group: cfg.groupId,
         delivery: cfg.delivery,
         client: cfg.kafkaClient,
+        security: cfg.kafkaSecurityProtocol,
+        ...(security.sasl !== undefined
+          ? { saslMechanism: security.sasl.mechanism, principal: principalOf(security) }
+          : {}),
         model: `${manifest.name}@${manifest.version}`,
         host: hostname(),
       });
@@ -412,6 +419,7 @@ interface KafkaIo {
 async function openKafkaIo(
   cfg: RunConfig,
   kafka: ReturnType<typeof kafkaClient>,
+  security: KafkaSecurity,
   metrics: Metrics,
   io: { dlqMaxBytes: number; progress: ProgressFeed; decisionSchemaId: number | null },
 ): Promise<KafkaIo> {
@@ -438,14 +446,14 @@ async function openKafkaIo(
   if (cfg.kafkaClient === 'kafkajs') {
     const source = new KafkaSource(kafka, sourceOpts);
     const sink = new KafkaSink(kafka, sinkOpts, source);
-    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+    await connectSink(sink, cfg, security);
     return {
       source,
       sink,
       ready: () => source.assignment.length > 0 && source.millisSinceHeartbeat < cfg.sessionTimeoutMs,
     };
   }
-  const ck = confluentClient(cfg.brokers!, cfg.clientId);
+  const ck = confluentClient(cfg.brokers!, cfg.clientId, security);
   const source = new ConfluentSource(ck, {
     ...sourceOpts,
     stallTimeoutMs: cfg.stallTimeoutMs,
@@ -457,12 +465,21 @@ async function openKafkaIo(
     { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs, codec: cfg.compression },
     source,
   );
-  await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  await connectSink(sink, cfg, security);
   return {
     source,
     sink,
     ready: () => source.assignment.length > 0 && source.millisSinceProgress < cfg.stallTimeoutMs,
   };
+}
+
+/** The producer's start (transactions: InitProducerId on the transactional id), refusals as one line. */
+async function connectSink(sink: { connect(): Promise<void> }, cfg: RunConfig, security: KafkaSecurity): Promise<void> {
+  try {
+    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  } catch (err) {
+    throw aclFailure(err, security) ?? securityFailure(err, security, cfg.brokers!) ?? err;
+  }
 }
 
 async function withTimeout<T>(p: Promise<T>, cfg: RunConfig, what: string): Promise<T> {

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { kafkaSecurityProblems } from '../kafka/security.js';
 import { redactUrls } from '../log/redact.js';
 import { fromRoot } from '../package-root.js';
+import type { KafkaSecurityOptions } from './kafka-security-options.js';
 import { type OptionSpec, RUN_OPTIONS } from './options.js';
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 
-export interface RunConfig {
+export interface RunConfig extends KafkaSecurityOptions {
   brokers: string[] | undefined;
   redisUrl: string | undefined;
   transactionsTopic: string;
@@ -122,6 +124,7 @@ export function parseRunConfig(argv: readonly string[], env: NodeJS.ProcessEnv =
     );
   }
   problems.push(...redisProblems(cfg));
+  problems.push(...kafkaSecurityProblems(cfg));
   for (const b of cfg.brokers ?? []) {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) {
       problems.push(`KAFKA_BROKERS / --brokers entries must be host:port, got ${JSON.stringify(b)}`);

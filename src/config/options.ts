@@ -1,6 +1,8 @@
 // Every option of `fraudscore run`, once: flag, environment variable, default, check and help text.
 // --help is generated from this table, so an option cannot exist undocumented.
 
+import { KAFKA_SECURITY_OPTIONS } from './kafka-security-options.js';
+
 export type OptionKind = 'string' | 'int' | 'number' | 'list' | 'enum' | 'bool';
 
 export interface OptionSpec {
@@ -362,6 +364,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     default: 'auto',
     help: 'Progress line on stderr: auto shows it on a terminal only.',
   },
+  // Kafka TLS and SASL (issue 13).
+  ...KAFKA_SECURITY_OPTIONS,
   // --- schema registry (issue 13) ---
   {
     key: 'schemaRegistryUrl',

@@ -478,6 +478,13 @@ async function connectSink(sink: { connect(): Promise<void> }, cfg: RunConfig, s
   try {
     await withTimeout(sink.connect(), cfg, 'the Kafka producer');
   } catch (err) {
+    // kafkajs hides the broker's refusal of the transactional id (logged above) behind this name.
+    if ((err as Error).name === 'KafkaJSGroupCoordinatorNotFound' && cfg.delivery === 'exactly-once') {
+      throw new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `Kafka named no transaction coordinator for the transactional id ${cfg.clientId}.${cfg.groupId}.tx (the broker's refusal, e.g. Transactional Id authorization failed, is logged above); grant ${principalOf(security)} Write on the transactional id (prefix), see README "Security" for the exact ACLs`,
+      );
+    }
     throw aclFailure(err, security) ?? securityFailure(err, security, cfg.brokers!) ?? err;
   }
 }

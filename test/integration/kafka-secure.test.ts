@@ -5,8 +5,8 @@
 // server runs here, see scripts/registry/README.md). One stack start for every case.
 //
 // Cases: both clients score a stream end to end; a wrong password, a foreign CA, a missing group ACL
-// and a missing transactional-id ACL each end the process with one line and exit 2; no secret reaches
-// the output, /readyz or /metrics.
+// and a missing transactional-id ACL (both clients) each end the process with one line and exit 2; no
+// secret reaches the output, /readyz or /metrics.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -370,11 +370,12 @@ describe('scorer on SASL_SSL Kafka with ACLs and TLS Redis (own secure stack)', 
     const foreign = join(dir, 'foreign-ca');
     expect(spawnSync('bash', [fromRoot('scripts/stack/certs.sh'), foreign]).status).toBe(0);
     const k = envFile(join(secure, 'kafka.env'));
-    const [wrong, ok, noGroup, noTxn] = [
+    const [wrong, ok, noGroup, noTxn, noTxnKafkajs] = [
       await setUp('sec-pw'),
       await setUp('sec-ca'),
       await setUp('sec-group', ['group']),
       await setUp('sec-txn', ['txn']),
+      await setUp('sec-txnjs', ['txn']),
     ];
     const run = async (env: Record<string, string>) => {
       const p = startCli('run', [], env);
@@ -382,12 +383,13 @@ describe('scorer on SASL_SSL Kafka with ACLs and TLS Redis (own secure stack)', 
       return { code, out: p.output() };
     };
     const started = Date.now();
-    const [wrongPw, wrongCa, missingGroup, missingTxn] = await Promise.all([
+    const [wrongPw, wrongCa, missingGroup, missingTxn, missingTxnKafkajs] = await Promise.all([
       // The super user's password for the scorer's user.
       run(scorerEnv(wrong, { FRAUDSCORE_KAFKA_SASL_PASSWORD_FILE: k.STACK_KAFKA_ADMIN_PASSWORD_FILE })),
       run(scorerEnv(ok, { FRAUDSCORE_KAFKA_TLS_CA: join(foreign, 'ca.pem') })),
       run(scorerEnv(noGroup)),
       run(scorerEnv(noTxn)),
+      run(scorerEnv(noTxnKafkajs, { FRAUDSCORE_KAFKA_CLIENT: 'kafkajs' })),
     ]);
     const lastLine = (r: { code: number | null; out: string }, re: RegExp) => {
       expect(r.code, r.out).toBe(2);
@@ -414,6 +416,11 @@ describe('scorer on SASL_SSL Kafka with ACLs and TLS Redis (own secure stack)', 
     lastLine(
       missingTxn,
       /^fraudscore run: Kafka refused User:fraudscore an operation \(.*Transactional Id authorization failed.*\); grant it Write on the transactional id/,
+    );
+    // kafkajs hides the refusal behind "Failed to find group coordinator": the line names the transactional id.
+    lastLine(
+      missingTxnKafkajs,
+      /^fraudscore run: Kafka named no transaction coordinator for the transactional id sec-txnjs-\S+\.tx .*grant User:fraudscore Write on the transactional id/,
     );
     expect(Date.now() - started).toBeLessThan(40_000);
   }, 120_000);

@@ -104,8 +104,10 @@ export async function checkKafka(
         `topic(s) ${missing.join(', ')} do not exist on ${brokers}${acl}; fraudscore does not auto-create topics: create them (node scripts/create-topics.mjs for the defaults) or point the --*-topic options at yours`,
       );
     }
-    // The consumer groups: a missing group ACL would otherwise show only as a consumer that never joins.
-    const groups = [cfg.groupId, ...(cfg.labelsTopic === '' ? [] : [`${cfg.groupId}.labels`])];
+    // The consumer groups, when the brokers can tell who we are (ACLs possible): a missing group ACL
+    // would otherwise show only as a consumer that never joins.
+    const authenticated = security.sasl !== undefined || security.tls?.cert !== undefined;
+    const groups = !authenticated ? [] : [cfg.groupId, ...(cfg.labelsTopic === '' ? [] : [`${cfg.groupId}.labels`])];
     for (const g of groups) {
       try {
         await admin.describeGroups([g]);

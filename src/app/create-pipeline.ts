@@ -8,6 +8,7 @@ import { eventTimeOf } from '../avro/event-time.js';
 import { setUpSchemaRegistry } from '../avro/registry-setup.js';
 import { type DecoderOptions, TransactionDecoder } from '../avro/transaction-decoder.js';
 import { Progress } from '../cli/progress.js';
+import type { KafkaSecurityOptions } from '../config/kafka-security-options.js';
 import type { OptionsOf } from '../config/option-spec.js';
 import type {
   DRIFT_OPTIONS,
@@ -29,6 +30,7 @@ import { GeneratorSource } from '../io/generator-source.js';
 import { MemorySink } from '../io/memory-sink.js';
 import { kafkaClient } from '../kafka/client.js';
 import { LabelConsumer } from '../kafka/label-consumer.js';
+import { type KafkaSecurity, loadKafkaSecurity, principalOf } from '../kafka/security.js';
 import { checkKafka } from '../kafka/startup-check.js';
 import { logger } from '../log/logger.js';
 import { ChallengerAgreement } from '../monitoring/batch-observers.js';
@@ -59,7 +61,8 @@ type SchemaRegistryOptions = OptionsOf<typeof SCHEMA_REGISTRY_CLIENT_OPTIONS> &
 /** The scorer on Kafka: its topics, group, client and delivery, and an optional schema registry. */
 export type KafkaIoOptions = Omit<KafkaRunOptions, 'brokers' | 'wireFormat'> & {
   brokers: string[];
-} & SchemaRegistryOptions;
+} & SchemaRegistryOptions &
+  KafkaSecurityOptions;
 
 /** I/O a command opens itself (rescore's range source and capturing sink), from the built parts. */
 export interface CustomIo {
@@ -218,7 +221,15 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     sink = opened.sink;
     companions.push(...(opened.companions ?? []));
   } else {
-    const kafka = kafkaClient(io.brokers, io.clientId);
+    // TLS and SASL (issue 13): files read once, every client below configured from the same object.
+    let security: KafkaSecurity;
+    try {
+      security = await loadKafkaSecurity(io);
+    } catch (err) {
+      await closeOnFailure();
+      throw err;
+    }
+    const kafka = kafkaClient(io.brokers, io.clientId, security);
     // Progress, lag and stall of both consumers (consumer-progress.ts): /healthz, /readyz, alerts.
     const txProgress = consumers.consumer('transactions');
     const consumerCheck = (c: ConsumerProgress): ReadinessCheck => ({
@@ -229,10 +240,10 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     liveness.push(consumerCheck(txProgress));
     let opened: Awaited<ReturnType<typeof openKafkaIo>>;
     try {
-      const facts = await checkKafka(kafka, io);
+      const facts = await checkKafka(io, security);
       transactionsPartitions = facts.transactionsPartitions;
       const wireFormat = o.decoder.wireFormat;
-      opened = await openKafkaIo(io, kafka, {
+      opened = await openKafkaIo(io, kafka, security, {
         dlqMaxBytes: facts.dlqMaxBytes,
         // Partitions in event-time step, so that a backlog drains with whole features (0: off).
         align:
@@ -299,6 +310,10 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
       group: io.groupId,
       delivery: io.delivery,
       client: io.kafkaClient,
+      security: io.kafkaSecurityProtocol,
+      ...(security.sasl !== undefined
+        ? { saslMechanism: security.sasl.mechanism, principal: principalOf(security) }
+        : {}),
       model: `${manifest.name}@${manifest.version}`,
       host: hostname(),
     });

@@ -10,6 +10,7 @@ import { ConfluentSource } from '../kafka/confluent-source.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import type { AlignOptions } from '../kafka/partition-aligner.js';
+import { aclFailure, type KafkaSecurity, principalOf, securityFailure } from '../kafka/security.js';
 import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import type { Sink } from '../pipeline/sink.js';
 import type { Source } from '../pipeline/source.js';
@@ -24,6 +25,7 @@ export interface KafkaIo {
 export async function openKafkaIo(
   cfg: KafkaIoOptions,
   kafka: ReturnType<typeof kafkaClient>,
+  security: KafkaSecurity,
   io: {
     dlqMaxBytes: number;
     progress: ProgressFeed;
@@ -58,14 +60,14 @@ export async function openKafkaIo(
   if (cfg.kafkaClient === 'kafkajs') {
     const source = new KafkaSource(kafka, sourceOpts);
     const sink = new KafkaSink(kafka, sinkOpts, source);
-    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+    await connectSink(sink, cfg, security);
     return {
       source,
       sink,
       ready: () => source.assignment.length > 0 && source.millisSinceHeartbeat < cfg.sessionTimeoutMs,
     };
   }
-  const ck = confluentClient(cfg.brokers, cfg.clientId);
+  const ck = confluentClient(cfg.brokers, cfg.clientId, security);
   const source = new ConfluentSource(ck, {
     ...sourceOpts,
     stallTimeoutMs: cfg.stallTimeoutMs,
@@ -77,12 +79,32 @@ export async function openKafkaIo(
     { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs, codec: cfg.compression },
     source,
   );
-  await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  await connectSink(sink, cfg, security);
   return {
     source,
     sink,
     ready: () => source.assignment.length > 0 && source.millisSinceProgress < cfg.stallTimeoutMs,
   };
+}
+
+/** The producer's start (transactions: InitProducerId on the transactional id), refusals as one line. */
+async function connectSink(
+  sink: { connect(): Promise<void> },
+  cfg: KafkaIoOptions,
+  security: KafkaSecurity,
+): Promise<void> {
+  try {
+    await withTimeout(sink.connect(), cfg, 'the Kafka producer');
+  } catch (err) {
+    // kafkajs hides the broker's refusal of the transactional id (logged above) behind this name.
+    if ((err as Error).name === 'KafkaJSGroupCoordinatorNotFound' && cfg.delivery === 'exactly-once') {
+      throw new FraudError(
+        ErrorCodes.INVALID_CONFIG,
+        `Kafka named no transaction coordinator for the transactional id ${cfg.clientId}.${cfg.groupId}.tx (the broker's refusal, e.g. Transactional Id authorization failed, is logged above); grant ${principalOf(security)} Write on the transactional id (prefix), see README "Security" for the exact ACLs`,
+      );
+    }
+    throw aclFailure(err, security) ?? securityFailure(err, security, cfg.brokers) ?? err;
+  }
 }
 
 async function withTimeout<T>(

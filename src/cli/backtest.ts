@@ -6,6 +6,7 @@ import { brokerProblems } from '../config/config.js';
 import { parseOptions } from '../config/parse-options.js';
 import { writeBacktest } from '../evaluation/backtest.js';
 import { kafkaClient } from '../kafka/client.js';
+import { kafkaSecurityOf, kafkaSecurityProblems } from '../kafka/security.js';
 import { fromRoot } from '../package-root.js';
 import { openRows } from '../replay/row-source.js';
 import { readTopicToEnd } from '../replay/topic-reader.js';
@@ -30,11 +31,12 @@ export async function backtestCommand(argv: string[]): Promise<number> {
         else modelDirs.push(found);
       }
       for (const p of brokerProblems(v.brokers)) problem(p);
+      for (const p of kafkaSecurityProblems(v)) problem(p);
     },
   );
   const topics = f.decisions;
   const labelsArg = f.labels;
-  const kafka = kafkaClient(f.brokers, 'fraudscore-backtest');
+  const kafka = kafkaClient(f.brokers, 'fraudscore-backtest', await kafkaSecurityOf(f));
 
   const isFraud = new Map<string, boolean>();
   if (existsSync(labelsArg)) {

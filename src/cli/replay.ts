@@ -3,6 +3,7 @@ import { REPLAY_OPTIONS } from '../config/command-options.js';
 import { brokerProblems, schemaRegistryProblems } from '../config/config.js';
 import { parseOptions } from '../config/parse-options.js';
 import { kafkaClient } from '../kafka/client.js';
+import { kafkaSecurityOf, kafkaSecurityProblems } from '../kafka/security.js';
 import { type Pacing, Replayer, type ReplaySummary } from '../replay/replayer.js';
 import { Progress } from './progress.js';
 
@@ -11,6 +12,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { values: f } = parseOptions('replay', REPLAY_OPTIONS, argv, process.env, ({ values: v }, problem) => {
     if (v.rate !== undefined && v.speedup !== undefined) problem('give either --rate or --speedup, not both');
     for (const p of brokerProblems(v.brokers)) problem(p);
+    for (const p of kafkaSecurityProblems(v)) problem(p);
     for (const p of schemaRegistryProblems(v)) problem(p);
   });
   let pacing: Pacing = { kind: 'max' };
@@ -32,7 +34,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
           { transactions: f.topic, labels: labelsTopic },
         );
   const progress = new Progress('replay', f.progress);
-  const replayer = new Replayer(kafkaClient(f.brokers, 'fraudscore-replay'), {
+  const replayer = new Replayer(kafkaClient(f.brokers, 'fraudscore-replay', await kafkaSecurityOf(f)), {
     transactionsPath: f.from,
     labelsPath: f.labels,
     topic: f.topic,

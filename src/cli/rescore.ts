@@ -18,6 +18,7 @@ import type { FeatureStore } from '../features/feature-store.js';
 import { dropNamespace } from '../features/namespace.js';
 import { kafkaClient } from '../kafka/client.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
+import { type KafkaSecurity, kafkaSecurityOf, kafkaSecurityProblems } from '../kafka/security.js';
 import { redactUrls } from '../log/redact.js';
 import { fromRoot } from '../package-root.js';
 import type { OutputBatch, Sink } from '../pipeline/sink.js';
@@ -47,12 +48,13 @@ export async function rescoreCommand(argv: string[]): Promise<number> {
       problem('--since must be before --until');
     }
     for (const p of brokerProblems(v.brokers)) problem(p);
+    for (const p of kafkaSecurityProblems(v)) problem(p);
     if (v.redisUrl !== undefined && !/^rediss?:\/\//.test(v.redisUrl)) {
       problem(`REDIS_URL / --redis must look like redis://host:port, got ${JSON.stringify(redactUrls(v.redisUrl))}`);
     }
     if (v.modelDir !== '') v.modelDir = resolveModelDir(v.modelDir, '--model / FRAUDSCORE_RESCORE_MODEL', problem);
   });
-  const r = await rescore({ ...f, scoring: f });
+  const r = await rescore({ ...f, scoring: f, security: await kafkaSecurityOf(f) });
   const s = r.summary;
   console.log(`rescore ${r.runId} with ${r.model.name}@${r.model.version}`);
   console.log(`  warm-up records      ${r.warmed.toLocaleString('en-US')} (feature windows only)`);
@@ -84,6 +86,8 @@ export interface RescoreOptions {
   keepFeatures?: boolean;
   /** Batching, inference budget and deadline, thresholds (defaults: the SCORING_OPTIONS table). */
   scoring?: Partial<ScoringOptions>;
+  /** Kafka TLS and SASL (default: plaintext). */
+  security?: KafkaSecurity;
 }
 
 type ScoringOptions = OptionsOf<typeof SCORING_OPTIONS>;
@@ -113,7 +117,7 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
   const prefix = `rescore:${runId}:`;
   const defaults = parseOptions('rescore', RESCORE_DEFAULTS, [], {}).values;
   const scoring: ScoringOptions = { ...defaults, ...o.scoring };
-  const kafka = kafkaClient(o.brokers, groupId);
+  const kafka = kafkaClient(o.brokers, groupId, o.security);
   let source: RangeSource | undefined;
   let feeder: LabelFeeder | undefined;
   let sink: CapturingSink | undefined;

@@ -3,6 +3,7 @@
 // FRAUDSCORE_PROGRESS); the others are FRAUDSCORE_<COMMAND>_<OPTION>.
 
 import { HANDBOOK_DEFAULTS } from '../simulate/handbook.js';
+import { KAFKA_SECURITY_OPTIONS } from './kafka-security-options.js';
 import { defineOptions } from './option-spec.js';
 import {
   PROGRESS_OPTIONS,
@@ -21,6 +22,7 @@ export const KAFKA_TOOL_OPTIONS = defineOptions([
     default: '127.0.0.1:9092',
     help: 'Kafka bootstrap servers, comma-separated (host:port).',
   },
+  ...KAFKA_SECURITY_OPTIONS,
 ]);
 
 export const SIMULATE_OPTIONS = defineOptions([

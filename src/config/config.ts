@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { kafkaSecurityProblems } from '../kafka/security.js';
 import { redactUrls } from '../log/redact.js';
 import { fromRoot } from '../package-root.js';
 import type { OptionsOf } from './option-spec.js';
@@ -24,6 +25,7 @@ export function parseRunConfig(argv: readonly string[], env: NodeJS.ProcessEnv =
     }
     for (const p of redisProblems(cfg)) problem(p);
     for (const p of brokerProblems(cfg.brokers)) problem(p);
+    for (const p of kafkaSecurityProblems(cfg)) problem(p);
     for (const p of schemaRegistryProblems(cfg)) problem(p);
     cfg.modelDir = resolveModelDir(cfg.modelDir, '--model / FRAUDSCORE_MODEL_DIR', problem);
     if (cfg.challengerDir !== undefined) {

@@ -2,6 +2,7 @@
 // in groups that other commands spread into their own tables (src/config/command-options.ts).
 // --help and the README check are generated from these tables, so an option cannot exist undocumented.
 
+import { KAFKA_SECURITY_OPTIONS } from './kafka-security-options.js';
 import { defineOptions } from './option-spec.js';
 
 export type { OptionKind, OptionSpec } from './option-spec.js';
@@ -524,6 +525,7 @@ export const SCHEMA_REGISTRY_RUN_OPTIONS = defineOptions([
 
 export const RUN_OPTIONS = defineOptions([
   ...KAFKA_RUN_OPTIONS,
+  ...KAFKA_SECURITY_OPTIONS,
   ...MODEL_OPTIONS,
   ...SCORING_OPTIONS,
   ...FEATURE_STORE_OPTIONS,

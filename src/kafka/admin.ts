@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { ErrorCodes, FraudError } from '../errors.js';
+import { type KafkaSecurity, kafkajsSecurity, PLAINTEXT } from './security.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -47,10 +48,11 @@ export function loadTopicSpecs(path: string = join(packageRoot(), 'deploy', 'top
   });
 }
 
-function client(brokers: string[], clientId: string) {
+function client(brokers: string[], clientId: string, security: KafkaSecurity) {
   return new Kafka({
     clientId,
     brokers,
+    ...kafkajsSecurity(security),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
@@ -62,8 +64,12 @@ function client(brokers: string[], clientId: string) {
  * Creates the topics of `specs` that do not exist yet (idempotent; existing topics are left as
  * they are, also when a concurrent caller created them first). Waits for partition leaders.
  */
-export async function ensureTopics(brokers: string[], specs: TopicSpec[]): Promise<void> {
-  const admin = client(brokers, 'fraudscore-admin').admin();
+export async function ensureTopics(
+  brokers: string[],
+  specs: TopicSpec[],
+  security: KafkaSecurity = PLAINTEXT,
+): Promise<void> {
+  const admin = client(brokers, 'fraudscore-admin', security).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -91,11 +97,16 @@ export async function ensureTopics(brokers: string[], specs: TopicSpec[]): Promi
 }
 
 /** Resolves once the cluster answers a metadata request with a controller; rejects after timeoutMs. */
-export async function waitForKafka(brokers: string[], timeoutMs: number): Promise<void> {
+export async function waitForKafka(
+  brokers: string[],
+  timeoutMs: number,
+  security: KafkaSecurity = PLAINTEXT,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const kafka = new Kafka({
     clientId: 'fraudscore-wait',
     brokers,
+    ...kafkajsSecurity(security),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 5000,

@@ -2,17 +2,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import { logger } from '../log/logger.js';
 // Registers the snappy, lz4 and zstd codecs with kafkajs (side effect, once).
 import './compression.js';
+import { type KafkaSecurity, kafkajsSecurity, PLAINTEXT } from './security.js';
 
 const log = logger('kafkajs');
 const ROUTINE =
   /concurrent operation on the same transaction|coordinator is loading|not the correct coordinator|coordinator is not available/i;
 
 /** A kafkajs client whose logs go through fraudscore's logger (errors and warnings only). */
-export function kafkaClient(brokers: string[], clientId: string): Kafka {
+export function kafkaClient(brokers: string[], clientId: string, security: KafkaSecurity = PLAINTEXT): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   return new Kafka({
     clientId,
     brokers,
+    ...kafkajsSecurity(security),
     connectionTimeout: 5000,
     requestTimeout: 30000,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },

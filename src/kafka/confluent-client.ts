@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
+import { type KafkaSecurity, librdkafkaSecurity, PLAINTEXT } from './security.js';
 
 const log = logger('librdkafka');
 
@@ -113,7 +114,7 @@ export function confluentVersion(): string | undefined {
 }
 
 /** A client whose logs go through fraudscore's logger; librdkafka's own retries stay at debug. */
-export function confluentClient(brokers: string[], clientId: string): CkKafka {
+export function confluentClient(brokers: string[], clientId: string, security: KafkaSecurity = PLAINTEXT): CkKafka {
   const ck = loadConfluent();
   const { logLevel } = ck.KafkaJS;
   const sink = {
@@ -128,6 +129,8 @@ export function confluentClient(brokers: string[], clientId: string): CkKafka {
   };
   return new ck.KafkaJS.Kafka({
     kafkaJS: { brokers, clientId, logLevel: logLevel.WARN, logger: sink, connectionTimeout: 5000 },
+    // TLS and SASL as librdkafka properties (the KafkaJS-compatible block takes no CA or key files).
+    ...librdkafkaSecurity(security),
   });
 }
 

@@ -68,6 +68,13 @@ export class KafkaSink implements Sink {
   async connect(): Promise<void> {
     await this.producer.connect();
     this.connected = true;
+    if (this.opts.delivery === 'exactly-once') {
+      // kafkajs registers the transactional id only at the first transaction: do it now (an empty
+      // transaction, aborted without a request), so that a missing transactional-id ACL or an
+      // unreachable coordinator ends the start with one line instead of failing the first write.
+      const tx = await this.producer.transaction();
+      await tx.abort();
+    }
   }
 
   async write(batch: OutputBatch): Promise<void> {

@@ -32,16 +32,34 @@ export async function createTestTopics(admin: Admin, prefix: string, partitions 
     all: [],
   };
   t.all = [t.transactions, t.decisions, t.dlq, t.labels];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: t.transactions, numPartitions: partitions, replicationFactor: 1 },
-      { topic: t.decisions, numPartitions: partitions, replicationFactor: 1 },
-      { topic: t.dlq, numPartitions: 1, replicationFactor: 1 },
-      { topic: t.labels, numPartitions: 1, replicationFactor: 1 },
-    ],
-  });
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: t.transactions, numPartitions: partitions, replicationFactor: 1 },
+        { topic: t.decisions, numPartitions: partitions, replicationFactor: 1 },
+        { topic: t.dlq, numPartitions: 1, replicationFactor: 1 },
+        { topic: t.labels, numPartitions: 1, replicationFactor: 1 },
+      ],
+    });
+  } catch (err) {
+    // A busy broker can answer the wait for leaders with "does not host this topic-partition" while
+    // the topics are being made: they exist; wait for their leaders instead of failing the test.
+    await leadersOf(admin, t.all, err);
+  }
   return t;
+}
+
+async function leadersOf(admin: Admin, topics: string[], cause: unknown): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const meta = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    if (meta?.topics.length === topics.length && meta.topics.every((m) => m.partitions.every((p) => p.leader >= 0))) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw cause;
 }
 
 export async function deleteTestTopics(admin: Admin, t: TestTopics): Promise<void> {

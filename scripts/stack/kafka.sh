@@ -275,7 +275,7 @@ format_kafka_storage() { # i n
 kafka_metadata_ok() { # timeout-seconds bootstrap expected-brokers [node-id]
   local timeout_s="$1" bootstrap="$2" expected="$3" node="${4:-0}"
   if [[ -d "$ROOT/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
-    (cd "$ROOT" && node --input-type=module -e '
+    (cd "$ROOT" && node --disable-warning=TimeoutNegativeWarning --input-type=module -e '
       import kafkajs from "kafkajs";
       const { Kafka, logLevel } = kafkajs;
       const [timeoutS, bootstrap, expected, node] = process.argv.slice(1);
@@ -418,10 +418,10 @@ create_topics() { # n
   local n="$1"
   if [[ -d "$ROOT/node_modules/kafkajs" ]] && command -v node >/dev/null 2>&1; then
     if ((n == 1)); then
-      KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node "$ROOT/scripts/create-topics.mjs"
+      KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node --disable-warning=TimeoutNegativeWarning "$ROOT/scripts/create-topics.mjs"
     else
       KAFKA_BROKERS="$(kafka_bootstrap "$n")" FRAUDSCORE_TOPIC_REPLICATION_FACTOR="$(kafka_rf "$n")" \
-        FRAUDSCORE_TOPIC_MIN_INSYNC_REPLICAS="$(kafka_min_isr "$n")" node "$ROOT/scripts/create-topics.mjs"
+        FRAUDSCORE_TOPIC_MIN_INSYNC_REPLICAS="$(kafka_min_isr "$n")" node --disable-warning=TimeoutNegativeWarning "$ROOT/scripts/create-topics.mjs"
     fi
   else
     log "node_modules missing: topics not created (run 'npm ci', then 'node scripts/create-topics.mjs')"

@@ -9,6 +9,12 @@ export class SortedWindow {
   private values: number[] = [];
   private head = 0;
   private readonly index = new Map<string, number>();
+  // What changed since the last takeChanges(), for index-keyed caches kept beside the window
+  // (CustomerWindow's prefix sums): the smallest inserted time, the largest trim cut, and whether
+  // indices shifted (compaction).
+  private minInserted = Number.POSITIVE_INFINITY;
+  private maxCut = Number.NEGATIVE_INFINITY;
+  private shifted = false;
 
   get size(): number {
     return this.times.length - this.head;
@@ -27,6 +33,7 @@ export class SortedWindow {
   insert(time: number, id: string, value = 0): boolean {
     if (this.index.has(id)) return false;
     this.index.set(id, time);
+    if (time < this.minInserted) this.minInserted = time;
     const n = this.times.length;
     if (n === this.head || this.times[n - 1] <= time) {
       this.times.push(time);
@@ -47,17 +54,34 @@ export class SortedWindow {
     const end = this.lowerBound(cut);
     for (let i = this.head; i < end; i++) this.index.delete(this.ids[i]);
     this.head = end;
+    if (cut > this.maxCut) this.maxCut = cut;
     if (this.head === this.times.length) {
+      this.shifted = true;
       this.times = [];
       this.ids = [];
       this.values = [];
       this.head = 0;
     } else if (this.head >= 64 && this.head * 2 >= this.times.length) {
+      this.shifted = true;
       this.times = this.times.slice(this.head);
       this.ids = this.ids.slice(this.head);
       this.values = this.values.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /**
+   * What changed since the previous call, then forgets it: `shifted` (indices moved: rebuild every
+   * index-keyed cache), else entries at or after `minInserted` (a time) may have moved or are new, and
+   * entries with time < `maxCut` were trimmed. Infinity / -Infinity: nothing of that kind.
+   */
+  takeChanges(out: { shifted: boolean; minInserted: number; maxCut: number }): void {
+    out.shifted = this.shifted;
+    out.minInserted = this.minInserted;
+    out.maxCut = this.maxCut;
+    this.shifted = false;
+    this.minInserted = Number.POSITIVE_INFINITY;
+    this.maxCut = Number.NEGATIVE_INFINITY;
   }
 
   /** Number of entries with lo < time ≤ hi (ZCOUNT (lo hi). */

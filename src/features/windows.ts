@@ -13,6 +13,21 @@ export const KNOWN_RECENCY_CAP_MS = 30 * DAY_MS;
 export class CustomerWindow {
   readonly tx = new SortedWindow();
 
+  // Caches keyed by tx's indices, so that a customer with a long history costs O(log n) per transaction
+  // instead of a scan of its whole window (a card an attacker drives hard must not take scoring from
+  // everyone else). They give exactly what the scans gave: amounts are integers, so prefix-sum
+  // differences are exact, and each ratio is computed by the same formula from the same count and sum.
+  //   pre[i] = the sum of the values at indices below i (from the last rebuild), valid for i ≤ preValid;
+  //   the ratio trace's r_j (-1 when the customer's sum was 0) in a max segment tree over j, and hc (the
+  //   prefix count of r_j > 2.5), both valid for j in [rLow, rValid).
+  private pre: number[] = [0];
+  private preValid = 0;
+  private hc: number[] = [0];
+  private rLow = 0;
+  private rValid = 0;
+  private readonly ratioMax = new MaxTree();
+  private readonly changes = { shifted: false, minInserted: 0, maxCut: 0 };
+
   /** Adds a transaction unless its id is present (idempotent), then trims entries older than t − retainMs. */
   add(t: number, id: string, amountMinor: number, retainMs: number): boolean {
     const added = this.tx.insert(t, id, amountMinor);
@@ -22,84 +37,152 @@ export class CustomerWindow {
 
   /** Count and sum of minor units over (t − n d, t], n = 1, 7, 30, into agg[0..6), and the ratio trace into agg[12..14). */
   aggregates(t: number, agg: Float64Array): void {
+    this.sync();
     const w = this.tx;
-    const lo1 = t - DAY_MS;
-    const lo7 = t - 7 * DAY_MS;
-    let c1 = 0;
-    let s1 = 0;
-    let c7 = 0;
-    let s7 = 0;
-    let c30 = 0;
-    let s30 = 0;
     const end = w.upperBound(t);
-    for (let i = w.upperBound(t - 30 * DAY_MS); i < end; i++) {
-      const ts = w.timeAt(i);
-      const a = w.valueAt(i);
-      c30++;
-      s30 += a;
-      if (ts > lo7) {
-        c7++;
-        s7 += a;
-        if (ts > lo1) {
-          c1++;
-          s1 += a;
-        }
-      }
+    this.extendPrefix(end);
+    const pre = this.pre;
+    const i1 = w.upperBound(t - DAY_MS);
+    const i7 = w.upperBound(t - 7 * DAY_MS);
+    const i30 = w.upperBound(t - 30 * DAY_MS);
+    agg[0] = end - i1;
+    agg[1] = pre[end] - pre[i1];
+    agg[2] = end - i7;
+    agg[3] = pre[end] - pre[i7];
+    agg[4] = end - i30;
+    agg[5] = pre[end] - pre[i30];
+    this.ratioTrace(i7, end, agg);
+  }
+
+  /** Drops what the window's changes since the last call made stale. */
+  private sync(): void {
+    const w = this.tx;
+    const c = this.changes;
+    w.takeChanges(c);
+    if (c.shifted) {
+      this.pre.length = 1;
+      this.preValid = 0;
+      this.dropRatios();
+      return;
     }
-    agg[0] = c1;
-    agg[1] = s1;
-    agg[2] = c7;
-    agg[3] = s7;
-    agg[4] = c30;
-    agg[5] = s30;
-    this.ratioTrace(t, agg);
+    if (c.minInserted !== Number.POSITIVE_INFINITY) {
+      // Entries before k are older than every insert: they neither moved nor gained a neighbour.
+      const k = w.lowerBound(c.minInserted);
+      if (k < this.preValid) this.preValid = k;
+      if (k < this.rValid) this.rValid = k;
+    }
+    if (c.maxCut !== Number.NEGATIVE_INFINITY) {
+      // A ratio looks back 30 days: those of entries younger than cut + 30 d lost nothing.
+      const k = w.lowerBound(c.maxCut + 30 * DAY_MS);
+      if (k > this.rLow) this.rLow = k;
+    }
+    if (this.rLow >= this.rValid) this.dropRatios();
+  }
+
+  private dropRatios(): void {
+    this.rLow = 0;
+    this.rValid = 0;
+  }
+
+  private extendPrefix(end: number): void {
+    const w = this.tx;
+    const pre = this.pre;
+    for (let i = this.preValid; i < end; i++) pre[i + 1] = pre[i] + w.valueAt(i);
+    if (end > this.preValid) this.preValid = end;
   }
 
   /**
-   * The 7-day ratio trace into agg[12..14): over the transactions i in (t − 7 d, t], r_i = amount_i /
-   * (the customer's mean amount over (t_i − 30 d, t_i]), "the mean at that time": every entry of the
-   * log with a time ≤ t_i counts, the transaction itself and any of the same millisecond included,
-   * as the log holds them now (so it is a function of the log's entries up to t alone, whatever order
-   * they arrived in). agg[12] = how many r_i > 2.5 (compared exactly on integers: 2·a·c > 5·s),
-   * agg[13] = max r_i (a·c / s in double; 0 when every sum is 0). Two pointers over the sorted log:
-   * O(entries in 37 days), no allocation.
+   * The 7-day ratio trace into agg[12..14): over the transactions i in (t − 7 d, t] (indices [from, end)),
+   * r_i = amount_i / (the customer's mean amount over (t_i − 30 d, t_i]), "the mean at that time": every
+   * entry of the log with a time ≤ t_i counts, the transaction itself and any of the same millisecond
+   * included, as the log holds them now (so it is a function of the log's entries up to t alone,
+   * whatever order they arrived in). agg[12] = how many r_i > 2.5 (compared exactly on integers:
+   * 2·a·c > 5·s), agg[13] = max r_i (a·c / s in double; 0 when every sum is 0). Each r_i is computed
+   * once and kept until an insert before it or a trim within its look-back makes it stale.
    */
-  private ratioTrace(t: number, agg: Float64Array): void {
-    const w = this.tx;
-    const end = w.upperBound(t);
-    let i = w.upperBound(t - 7 * DAY_MS);
-    if (i >= end) {
+  private ratioTrace(from: number, end: number, agg: Float64Array): void {
+    if (from >= end) {
       agg[12] = 0;
       agg[13] = 0;
       return;
     }
-    let lo = w.upperBound(w.timeAt(i) - 30 * DAY_MS);
-    let hi = lo;
-    let c = 0;
-    let s = 0;
-    let high = 0;
-    let max = 0;
-    for (; i < end; i++) {
-      const ti = w.timeAt(i);
-      while (hi < end && w.timeAt(hi) <= ti) {
-        s += w.valueAt(hi);
-        c++;
-        hi++;
-      }
-      const cut = ti - 30 * DAY_MS;
-      while (w.timeAt(lo) <= cut) {
-        s -= w.valueAt(lo);
-        c--;
-        lo++;
-      }
-      if (s <= 0) continue;
-      const ac = w.valueAt(i) * c;
-      if (ac * 2 > s * 5) high++;
-      const r = ac / s;
-      if (r > max) max = r;
+    if (from < this.rLow || this.rLow >= this.rValid) {
+      // Not cached that far back (or nothing cached): start the cache at `from`.
+      this.dropRatios();
+      this.rLow = from;
+      this.rValid = from;
+      this.hc[from] = 0;
     }
-    agg[12] = high;
+    for (let j = this.rValid; j < end; j++) this.pushRatio(j);
+    if (end > this.rValid) this.rValid = end;
+    agg[12] = this.hc[end] - this.hc[from];
+    const max = this.ratioMax.max(from, end);
     agg[13] = max;
+  }
+
+  /** Computes r_j (pre must be valid through j's window) and appends it to the caches. */
+  private pushRatio(j: number): void {
+    const w = this.tx;
+    const tj = w.timeAt(j);
+    const hi = w.upperBound(tj);
+    this.extendPrefix(hi);
+    const lo = w.upperBound(tj - 30 * DAY_MS);
+    const c = hi - lo;
+    const s = this.pre[hi] - this.pre[lo];
+    let r = -1;
+    let high = 0;
+    if (s > 0) {
+      const ac = w.valueAt(j) * c;
+      if (ac * 2 > s * 5) high = 1;
+      r = ac / s;
+    }
+    this.ratioMax.set(j, r);
+    this.hc[j + 1] = this.hc[j] + high;
+  }
+}
+
+/** Max over index ranges of values ≥ -1, with point updates: O(log n) each (a bottom-up segment tree). */
+class MaxTree {
+  private cap = 4;
+  private tree = new Float64Array(8).fill(-1);
+
+  set(i: number, v: number): void {
+    if (i >= this.cap) this.grow(i);
+    let k = i + this.cap;
+    const t = this.tree;
+    t[k] = v;
+    for (k >>= 1; k >= 1; k >>= 1) t[k] = Math.max(t[2 * k], t[2 * k + 1]);
+  }
+
+  /** max(0, the values at [from, end)). */
+  max(from: number, end: number): number {
+    const t = this.tree;
+    let m = 0;
+    let l = from + this.cap;
+    let r = end + this.cap;
+    while (l < r) {
+      if (l & 1) {
+        if (t[l] > m) m = t[l];
+        l++;
+      }
+      if (r & 1) {
+        r--;
+        if (t[r] > m) m = t[r];
+      }
+      l >>= 1;
+      r >>= 1;
+    }
+    return m;
+  }
+
+  private grow(i: number): void {
+    let cap = this.cap;
+    while (cap <= i) cap *= 2;
+    const t = new Float64Array(2 * cap).fill(-1);
+    t.set(this.tree.subarray(this.cap, 2 * this.cap), cap);
+    for (let k = cap - 1; k >= 1; k--) t[k] = Math.max(t[2 * k], t[2 * k + 1]);
+    this.cap = cap;
+    this.tree = t;
   }
 }
 

@@ -774,6 +774,7 @@ function clusterFields(
   for (const e of l.decisions.byId.values()) if (e.firstTs >= faultStart && e.firstTs <= faultEnd) during++;
   let degraded = 0;
   let outside = 0;
+  let before = 0;
   let checked = 0;
   let wrong = 0;
   const causes = new Map<string, number>();
@@ -788,7 +789,11 @@ function clusterFields(
         d.degraded_cause === 'FRAUD_FEATURES_UNAVAILABLE' &&
         d.scored_at >= outage.killedAt - 50 &&
         d.scored_at <= outage.promotedAt + PROMOTION_SLACK_MS;
-      if (!inOutage) outside++;
+      // Before the fault: not the fault's doing. On a fresh topic the first batches can be marked
+      // incomplete until every partition has reported progress (the watermark counts all of them);
+      // reported in the notes, not held against the fault.
+      if (d.scored_at < faultStart && d.degraded_cause === 'FRAUD_FEATURES_INCOMPLETE') before++;
+      else if (!inOutage) outside++;
       continue;
     }
     const want = reference?.get(id);
@@ -821,6 +826,7 @@ function clusterFields(
     l.notes.push(
       `${twice} input records written twice by the harness's producer (their second decision is not a duplicate)`,
     );
+  if (before > 0) l.notes.push(`${before} marked incomplete before the fault (start-up: partitions not yet reported)`);
   if (causes.size > 0)
     l.notes.push(
       `degraded: ${[...causes]

@@ -18,6 +18,9 @@ export const ErrorCodes = {
   MODEL_FAILED: 'FRAUD_MODEL_FAILED',
   // Kafka group changes: the batch is retried by whoever owns the partition now.
   PARTITIONS_REVOKED: 'FRAUD_PARTITIONS_REVOKED',
+  // A transaction commit whose outcome the client could not learn: the batch is retried from the
+  // group's committed offsets once the broker has settled the transaction.
+  KAFKA_COMMIT_UNCERTAIN: 'FRAUD_KAFKA_COMMIT_UNCERTAIN',
   // The consumer cannot go on: the process exits non-zero for its supervisor to restart it.
   KAFKA_FATAL: 'FRAUD_KAFKA_FATAL',
   CONSUMER_STALLED: 'FRAUD_CONSUMER_STALLED',

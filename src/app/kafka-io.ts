@@ -72,6 +72,7 @@ export async function openKafkaIo(
     ...sourceOpts,
     stallTimeoutMs: cfg.stallTimeoutMs,
     isFatal: (err) => err instanceof FatalKafkaError,
+    settleSink: (): Promise<void> => sink.settle(),
   });
   // A transaction left open by a stopped process is aborted (and its producer fenced) by the broker.
   const sink = new ConfluentSink(

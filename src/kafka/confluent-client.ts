@@ -49,6 +49,14 @@ export interface CkConsumer {
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
   assignment(): CkTopicPartition[];
+  committed(tps: { topic: string; partition: number }[], timeoutMs: number): Promise<CkTopicPartitionOffset[]>;
+}
+
+export interface CkTopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read; negative when the group has none. */
+  offset: string;
 }
 
 export interface CkMessageOut {

@@ -81,6 +81,7 @@ export class ConfluentSink implements Sink {
     }
     if (this.broken) await this.reset();
     const tx = await this.producer.transaction();
+    let committing = false;
     try {
       if (topicMessages.length > 0) await tx.sendBatch({ topicMessages });
       const t0 = performance.now();
@@ -95,11 +96,18 @@ export class ConfluentSink implements Sink {
         }
         await tx.sendOffsets({ consumer: this.owner.consumer, topics: byTopic(batch.positions) });
       }
-      await tx.commit();
+      committing = true;
+      await this.commit(tx);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
       this.owner.written?.(batch.positions);
     } catch (err) {
       if (isFatal(err)) throw fatal(err);
+      if (committing && (err as CkError)?.abortable !== true) {
+        // EndTxn may have reached the coordinator: aborting now would fail (librdkafka is committing),
+        // and the next producer's InitProducerId would complete that commit. Only the broker knows.
+        this.broken = true;
+        throw new CommitUncertainError(err);
+      }
       try {
         await tx.abort();
       } catch (abortErr) {
@@ -110,6 +118,33 @@ export class ConfluentSink implements Sink {
       }
       throw err;
     }
+  }
+
+  /**
+   * commit_transaction, resumed while librdkafka says the commit goes on in the background (it gives
+   * up waiting after 5 s, e.g. while the coordinator moves to another broker), up to the
+   * transaction timeout, after which the broker itself would have aborted an unfinished transaction.
+   */
+  private async commit(tx: CkProducer): Promise<void> {
+    const deadline = performance.now() + this.opts.transactionTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await tx.commit();
+        return;
+      } catch (err) {
+        if ((err as CkError)?.retriable !== true || performance.now() >= deadline) throw err;
+        log.warn('transaction commit not confirmed yet; resuming it', { err, attempt });
+      }
+    }
+  }
+
+  /**
+   * Settles a transaction left in doubt (CommitUncertainError): the replacing producer's
+   * InitProducerId returns only once the coordinator has completed or aborted it, after which the
+   * group's committed offsets say which. Throws while the broker is unreachable.
+   */
+  async settle(): Promise<void> {
+    if (this.broken) await this.reset();
   }
 
   /**
@@ -155,6 +190,21 @@ export class FatalKafkaError extends FraudError {
   readonly fatal = true;
   constructor(message: string, options: { cause: unknown }) {
     super(ErrorCodes.KAFKA_FATAL, message, options);
+  }
+}
+
+/**
+ * The transaction's commit was sent but its outcome is unknown: the source rewinds to the group's
+ * committed offsets after settle(), not to its own record of what was written.
+ */
+export class CommitUncertainError extends FraudError {
+  readonly commitUncertain = true;
+  constructor(cause: unknown) {
+    super(
+      ErrorCodes.KAFKA_COMMIT_UNCERTAIN,
+      `the outcome of a transaction commit is unknown (${(cause as Error)?.message ?? String(cause)}); resuming from the group's committed offsets`,
+      { cause, canRetry: true },
+    );
   }
 }
 

@@ -16,6 +16,8 @@ export interface ConfluentSourceOptions extends KafkaSourceOptions {
   stallTimeoutMs: number;
   /** Set when the sink failed fatally: the source stops and run() rejects with it. */
   isFatal?: (err: unknown) => boolean;
+  /** Settles the sink's transaction left in doubt by a failed commit (see ConfluentSink.settle). */
+  settleSink?: () => Promise<void>;
 }
 
 /**
@@ -213,9 +215,11 @@ export class ConfluentSource implements Source {
       inFlight: this.inFlight,
       retryInMs: this.retryDelayMs,
     });
+    const uncertain = (err as { commitUncertain?: boolean })?.commitUncertain === true;
     void (async () => {
       await this.idle();
       await new Promise((r) => setTimeout(r, delay));
+      if (uncertain && !(await this.committedTargets())) return;
       for (const key of this.assigned) {
         const offset = this.writtenUpTo.get(key);
         if (offset === undefined) continue;
@@ -237,6 +241,48 @@ export class ConfluentSource implements Source {
       }
       this.rewinding = false;
     })();
+  }
+
+  /**
+   * After a commit in doubt, the seek targets come from the broker: the sink's transaction is settled
+   * first (committed or aborted), then the group's committed offsets replace this member's own record.
+   * Retried while the broker is unreachable; past the stall timeout the source stops (exit non-zero).
+   */
+  private async committedTargets(): Promise<boolean> {
+    const deadline = Date.now() + this.opts.stallTimeoutMs;
+    for (let wait = 200; !this.stopping; wait = Math.min(5000, wait * 2)) {
+      try {
+        await this.opts.settleSink?.();
+        const tps = [...this.assigned].map((key) => {
+          const slash = key.lastIndexOf('/');
+          return { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)) };
+        });
+        const committed = tps.length === 0 ? [] : await this.consumer.committed(tps, 10_000);
+        for (const c of committed) {
+          const key = `${c.topic}/${c.partition}`;
+          // No committed offset yet: this member's first fetched offset stands.
+          if (this.assigned.has(key) && Number(c.offset) >= 0) this.writtenUpTo.set(key, c.offset);
+        }
+        log.info('resuming from the group committed offsets after a commit in doubt', {
+          partitions: committed.length,
+        });
+        return true;
+      } catch (settleErr) {
+        if (Date.now() + wait > deadline) {
+          void this.stop(
+            new FraudError(
+              ErrorCodes.KAFKA_FATAL,
+              `a transaction commit in doubt could not be settled within ${Math.round(this.opts.stallTimeoutMs / 1000)} s (--stall-timeout-ms): ${(settleErr as Error).message}`,
+              { cause: settleErr },
+            ),
+          );
+          return false;
+        }
+        log.warn('could not settle a transaction commit in doubt yet; retrying', { err: settleErr, retryInMs: wait });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    return false;
   }
 
   /** Resolves once every submission handed to the processor has settled. */

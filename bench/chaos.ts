@@ -407,6 +407,13 @@ class Lane {
     }
   }
 
+  /** Ids decided more often than they were sent. */
+  duplicatedIds(): number {
+    let n = 0;
+    for (const [id, d] of this.decisions.byId) if (d.n > Math.max(1, this.input?.byId.get(id)?.n ?? 1)) n++;
+    return n;
+  }
+
   /** Ids sent and not (yet) decided or dead-lettered, and bad records not dead-lettered. */
   missing(): number {
     let n = 0;
@@ -741,6 +748,21 @@ async function runCase(
       await l.dlq?.stop();
       if (l.dlq !== undefined && l.missing() > 0)
         log(`[chaos] ${c} ${l.mode}: scorer output tail:\n${l.scorers[0]?.output().slice(-3000) ?? ''}`);
+      if (l.mode === 'exactly-once' && l.duplicatedIds() > 0) {
+        // What each scorer's Kafka clients said: the trail of a transaction decided twice.
+        const warnings = l.scorers.map((s, i) =>
+          [
+            `-- scorer ${i}`,
+            ...s
+              .output()
+              .split('\n')
+              .filter((line) => /"level":"(warn|error)"/.test(line)),
+          ]
+            .join('\n')
+            .slice(-6000),
+        );
+        log(`[chaos] ${c} ${l.mode}: ${l.duplicatedIds()} decided twice; scorer warnings:\n${warnings.join('\n')}`);
+      }
     }
     await admin.deleteTopics({ topics: lanes.flatMap((l) => l.topics.all) }).catch(() => {});
   }

@@ -102,9 +102,10 @@ export class ConfluentSink implements Sink {
       this.owner.written?.(batch.positions);
     } catch (err) {
       if (isFatal(err)) throw fatal(err);
-      if (committing && (err as CkError)?.abortable !== true) {
-        // EndTxn may have reached the coordinator: aborting now would fail (librdkafka is committing),
-        // and the next producer's InitProducerId would complete that commit. Only the broker knows.
+      if (committing) {
+        // EndTxn may have reached the coordinator (even an "abortable" answer can come from a new
+        // coordinator after the old one logged the commit): aborting may fail, and the next producer's
+        // InitProducerId completes a logged commit or aborts the rest. Only the broker knows which.
         this.broken = true;
         throw new CommitUncertainError(err);
       }

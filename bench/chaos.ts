@@ -24,6 +24,7 @@
 // decision whose customer features differ from the in-memory store fed the same stream).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
@@ -304,6 +305,8 @@ class Lane {
   badSent = 0;
   failedSends = 0;
   scorers: ScorerProcess[] = [];
+  /** Every scorer this lane started, replaced ones too: their logs when the lane fails. */
+  readonly everyScorer: ScorerProcess[] = [];
   harnessRestarts = 0;
   supervisorRestarts = 0;
   sigterm?: { code: number; seconds: number; decidedBefore: boolean };
@@ -356,6 +359,7 @@ class Lane {
   startScorer(i: number): ScorerProcess {
     const s = startScorer([], this.env(String.fromCharCode(97 + i)));
     this.scorers[i] = s;
+    this.everyScorer.push(s);
     void s.exited.then(({ code, signal }) => {
       if (this.stopping || this.scorers[i] !== s) return;
       const tail = s
@@ -748,20 +752,16 @@ async function runCase(
       await l.dlq?.stop();
       if (l.dlq !== undefined && l.missing() > 0)
         log(`[chaos] ${c} ${l.mode}: scorer output tail:\n${l.scorers[0]?.output().slice(-3000) ?? ''}`);
-      if (l.mode === 'exactly-once' && l.duplicatedIds() > 0) {
-        // What each scorer's Kafka clients said: the trail of a transaction decided twice.
-        const warnings = l.scorers.map((s, i) =>
-          [
-            `-- scorer ${i}`,
-            ...s
-              .output()
-              .split('\n')
-              .filter((line) => /"level":"(warn|error)"/.test(line)),
-          ]
-            .join('\n')
-            .slice(-6000),
+      if (l.missing() > 0 || (l.mode === 'exactly-once' && l.duplicatedIds() > 0)) {
+        // Every scorer's whole log (replaced ones too): the trail of a record lost or decided twice.
+        const files = l.everyScorer.map((s, i) => {
+          const file = join(tmpdir(), `fraudscore-chaos-${c}-${l.mode}-${rep}-${i}.log`);
+          writeFileSync(file, s.output());
+          return file;
+        });
+        log(
+          `[chaos] ${c} ${l.mode}: ${l.missing()} missing, ${l.duplicatedIds()} decided twice; scorer logs: ${files.join(' ')}`,
         );
-        log(`[chaos] ${c} ${l.mode}: ${l.duplicatedIds()} decided twice; scorer warnings:\n${warnings.join('\n')}`);
       }
     }
     await admin.deleteTopics({ topics: lanes.flatMap((l) => l.topics.all) }).catch(() => {});
@@ -981,7 +981,11 @@ function arg(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const cluster = process.argv.includes('--cluster');
   const o: ChaosOptions = {
-    cases: cluster ? CLUSTER_CASES : CASES,
+    // --case NAME: that case alone (e.g. --cluster --case leader-kill).
+    cases: ((all: readonly CaseName[]) => {
+      const i = process.argv.indexOf('--case');
+      return i > 0 ? all.filter((c) => c === process.argv[i + 1]) : all;
+    })(cluster ? CLUSTER_CASES : CASES),
     reps: arg('reps', 1),
     // Cluster: 2–3 scorers per mode, 3 JVMs and 6 Redis on one machine.
     rate: arg('rate', cluster ? 400 : 800),

@@ -167,6 +167,7 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
       console.log(
         `[broker-pause exactly-once] ${ids.length} decisions, ${lost} lost, ${ids.length - unique.size} duplicated; commits resumed ${resumed}, in doubt ${doubt}; scorer ${s.child.exitCode === null ? 'still running' : `exited ${s.child.exitCode}`}`,
       );
+      if (lost > 0) console.log(s.output().slice(-12000));
       expect(s.child.exitCode, s.output().slice(-3000)).toBeNull();
       expect(lost).toBe(0);
       expect(ids.length - unique.size, s.output().slice(-3000)).toBe(0);

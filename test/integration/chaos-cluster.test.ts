@@ -9,33 +9,29 @@
 import { expect, it } from 'vitest';
 import { CLUSTER_CASES, formatTable, PrivateStack, rowFailures, runChaos } from '../../bench/chaos.js';
 
-it(
-  'cluster failovers, both delivery modes: 0 lost, 0 exactly-once duplicates, decisions during the outage, none wrong',
-  async () => {
-    const t0 = Date.now();
-    const rows = await runChaos(
-      {
-        cases: CLUSTER_CASES,
-        reps: 1,
-        rate: 200,
-        streamS: 4,
-        faultAtS: 3,
-        // Past the broker session timeout (9 s): the leaders move and decisions go on while it is down.
-        brokerDownS: 10,
-        redisDownS: 0,
-        pauseS: 0,
-        scaleHoldS: 6,
-        postFaultS: 4,
-        drainTimeoutS: 60,
-        client: process.env.FRAUDSCORE_KAFKA_CLIENT ?? 'confluent',
-      },
-      new PrivateStack(true),
-    );
-    console.log(formatTable(rows));
-    console.log(`[chaos-cluster] ${((Date.now() - t0) / 1000).toFixed(0)} s including the stack's up and down`);
-    expect(rows).toHaveLength(CLUSTER_CASES.length * 2);
-    const failures = rows.flatMap((r) => rowFailures(r).map((f) => `${r.case} ${r.mode}: ${f} (${r.note})`));
-    expect(failures).toEqual([]);
-  },
-  300_000,
-);
+it('cluster failovers, both delivery modes: 0 lost, 0 exactly-once duplicates, decisions during the outage, none wrong', async () => {
+  const t0 = Date.now();
+  const rows = await runChaos(
+    {
+      cases: CLUSTER_CASES,
+      reps: 1,
+      rate: 200,
+      streamS: 4,
+      faultAtS: 3,
+      // Past the broker session timeout (9 s): the leaders move and decisions go on while it is down.
+      brokerDownS: 10,
+      redisDownS: 0,
+      pauseS: 0,
+      scaleHoldS: 6,
+      postFaultS: 4,
+      drainTimeoutS: 60,
+      client: process.env.FRAUDSCORE_KAFKA_CLIENT ?? 'confluent',
+    },
+    new PrivateStack(true),
+  );
+  console.log(formatTable(rows));
+  console.log(`[chaos-cluster] ${((Date.now() - t0) / 1000).toFixed(0)} s including the stack's up and down`);
+  expect(rows).toHaveLength(CLUSTER_CASES.length * 2);
+  const failures = rows.flatMap((r) => rowFailures(r).map((f) => `${r.case} ${r.mode}: ${f} (${r.note})`));
+  expect(failures).toEqual([]);
+}, 300_000);

@@ -60,7 +60,7 @@ interface E2E {
   reader_after_append_p99_ms: number;
   /** Per Kafka client: drained-backlog throughput and half-load latency, per delivery mode. */
   clients: Record<string, ClientResult>;
-  /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms. */
+  /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms, interpolated in the bucket. */
   stages_ms: Record<string, { p50: number; p99: number }>;
 }
 
@@ -322,7 +322,10 @@ async function pacedLatency(
   return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99), stages };
 }
 
-/** p50/p99 (ms, bucket upper bounds) of every stage histogram the scorer exports at /metrics. */
+/**
+ * p50/p99 (ms) of every stage histogram the scorer exports at /metrics, interpolated linearly within
+ * the bucket as Prometheus' histogram_quantile does (the buckets step ×1.25–1.33 over 0.5–50 ms).
+ */
 async function stageQuantiles(scorer: Child): Promise<Record<string, { p50: number; p99: number }>> {
   const m = /"metrics":"([^"]+)"/.exec(scorer.output());
   if (!m) return {};
@@ -343,13 +346,27 @@ async function stageQuantiles(scorer: Child): Promise<Record<string, { p50: numb
     list.sort((x, y) => x.le - y.le);
     const total = list[list.length - 1]?.n ?? 0;
     if (total === 0) continue;
-    const at = (p: number) => {
-      const le = list.find((x) => x.n >= p * total)!.le;
-      return Number.isFinite(le) ? round(le * 1000, 3) : Number.POSITIVE_INFINITY;
+    out[stage] = {
+      p50: round(bucketQuantile(list, 0.5 * total) * 1000, 2),
+      p99: round(bucketQuantile(list, 0.99 * total) * 1000, 2),
     };
-    out[stage] = { p50: at(0.5), p99: at(0.99) };
   }
   return out;
+}
+
+/** The value of rank `rank` in cumulative buckets, linear within its bucket (seconds; +Inf: the last finite bound). */
+function bucketQuantile(list: { le: number; n: number }[], rank: number): number {
+  let prevLe = 0;
+  let prevN = 0;
+  for (const { le, n } of list) {
+    if (n >= rank) {
+      if (!Number.isFinite(le)) return prevLe;
+      return prevLe + (le - prevLe) * ((rank - prevN) / Math.max(n - prevN, 1e-12));
+    }
+    prevLe = le;
+    prevN = n;
+  }
+  return prevLe;
 }
 
 /** Drains the pre-loaded backlog `t.in` with a fresh group; records per second. */

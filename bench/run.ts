@@ -311,7 +311,7 @@ async function pacedLatency(
   await admin.disconnect();
   // The first second is warm-up (group join, JIT); measure the steady part.
   const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
-  const q = (p: number) => percentile(steady, p);
+  const q = (p: number) => round(percentile(steady, p), 1);
   log(`paced ${rate} tx/s for ${seconds} s (${client}, ${delivery}): ${latencies.length}/${sent} decisions read`);
   const scorerSide = inScorer.slice(Math.floor(inScorer.length * 0.1)).sort((a, b) => a - b);
   const qs = (p: number) => round(percentile(scorerSide, p), 1);
@@ -541,10 +541,33 @@ function table(
   return lines.join('\n');
 }
 
+/**
+ * `npm run bench -- --latency <tx/s>`: only the paced latency of the default client at that rate, both
+ * modes, with the stage quantiles of each (for A/B of a latency change; latest.json is not written).
+ */
+async function latencyOnly(rate: number): Promise<void> {
+  if (!(rate > 0)) throw new Error('--latency takes a rate in tx/s');
+  const out: Record<string, unknown> = {};
+  for (const delivery of ['exactly-once', 'at-least-once']) {
+    const r = await pacedLatency(rate, PACED_SECONDS, delivery, CLIENTS[0], true);
+    out[delivery] = {
+      p50_ms: r.p50,
+      p99_ms: r.p99,
+      in_scorer_p50_ms: r.inScorerP50,
+      in_scorer_p99_ms: r.inScorerP99,
+      stages_ms: r.stages,
+    };
+  }
+  await cleanRedis();
+  console.log(JSON.stringify({ rate, client: CLIENTS[0], ...out }, null, 2));
+}
+
 async function main(): Promise<void> {
   // Scale-out on the cluster stack (bench/scale.ts): nothing of the single-node bench below.
   if (process.argv.includes('--scale')) return (await import('./scale.js')).main();
   await ensureStack();
+  const at = process.argv.indexOf('--latency');
+  if (at >= 0) return latencyOnly(Number(process.argv[at + 1]));
   const modelDir =
     MODEL ?? fromRoot(existsSync(fromRoot('models/champion/manifest.json')) ? 'models/champion' : 'models/placeholder');
   log(`inference on ${modelDir}`);

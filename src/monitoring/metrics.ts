@@ -4,6 +4,7 @@ import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 import { type PipelineMetrics, STAGES, type Stage } from '../pipeline/pipeline-metrics.js';
 import type { Outcome } from '../types.js';
 import { DRIFT_WINDOW } from './drift.js';
+import { RecordHistogram } from './record-histogram.js';
 
 export { STAGES, type Stage };
 
@@ -46,12 +47,13 @@ export const STAGE_BUCKETS = [
 export class Metrics implements PipelineMetrics {
   readonly registry: client.Registry;
   readonly recordsIn: client.Counter;
-  readonly eventToDecision: client.Histogram;
-  readonly processingLatency: client.Histogram;
+  /** Observed per record: RecordHistogram, not prom-client's (see record-histogram.ts). */
+  readonly eventToDecision: RecordHistogram;
+  readonly processingLatency: RecordHistogram;
   readonly batchSize: client.Histogram;
   readonly budgetOverruns: client.Counter;
   readonly modelReloads: client.Counter;
-  readonly score: client.Histogram;
+  readonly score: RecordHistogram;
   readonly stage: Record<Stage, client.Histogram.Internal<string>>;
   readonly decisions: Record<Outcome, client.Counter.Internal>;
   private readonly deadLetters: client.Counter<'code'>;
@@ -151,18 +153,18 @@ export class Metrics implements PipelineMetrics {
       help: 'Times a partition that delivered nothing for --align-idle-ms stopped holding the others back.',
       registers,
     });
-    this.eventToDecision = new client.Histogram({
-      name: 'fraudscore_event_to_decision_seconds',
-      help: "From the transaction's event time to its decision being written.",
-      buckets: STAGE_BUCKETS,
+    this.eventToDecision = new RecordHistogram(
+      'fraudscore_event_to_decision_seconds',
+      "From the transaction's event time to its decision being written.",
+      STAGE_BUCKETS,
       registers,
-    });
-    this.processingLatency = new client.Histogram({
-      name: 'fraudscore_processing_seconds',
-      help: 'From the record reaching fraudscore to its decision being written.',
-      buckets: STAGE_BUCKETS,
+    );
+    this.processingLatency = new RecordHistogram(
+      'fraudscore_processing_seconds',
+      'From the record reaching fraudscore to its decision being written.',
+      STAGE_BUCKETS,
       registers,
-    });
+    );
     const stage = new client.Histogram({
       name: 'fraudscore_stage_duration_seconds',
       help: "Time per micro-batch in each pipeline stage; fetch_wait is its oldest record's Kafka timestamp to arrival, batch_wait that arrival to the batch's start, produce the sink's whole write, commit included, commit the offsets/transaction commit alone.",
@@ -198,12 +200,12 @@ export class Metrics implements PipelineMetrics {
       labelNames: ['name', 'version', 'format', 'role'],
       registers,
     });
-    this.score = new client.Histogram({
-      name: 'fraudscore_score',
-      help: "Champion model's fraud score.",
-      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+    this.score = new RecordHistogram(
+      'fraudscore_score',
+      "Champion model's fraud score.",
+      [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
       registers,
-    });
+    );
     this.challengerLatency = new client.Histogram({
       name: 'fraudscore_challenger_inference_seconds',
       help: 'Time per micro-batch of the shadow (challenger) model.',

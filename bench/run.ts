@@ -21,7 +21,7 @@ import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
 import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
-import { readerRoundTrip, startReader } from './reader.js';
+import { ROUND_TRIP_TOPIC_CONFIG, readerRoundTrip, startReader } from './reader.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -55,9 +55,12 @@ interface E2E {
   /** The decision reader's own produce→read round trip, no scorer in between. */
   reader_round_trip_p50_ms: number;
   reader_round_trip_p99_ms: number;
+  /** Of the round trip, the part after the broker appended (LogAppendTime, whole ms): the reader's own. */
+  reader_after_append_p50_ms: number;
+  reader_after_append_p99_ms: number;
   /** Per Kafka client: drained-backlog throughput and half-load latency, per delivery mode. */
   clients: Record<string, ClientResult>;
-  /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms. */
+  /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms, interpolated in the bucket. */
   stages_ms: Record<string, { p50: number; p99: number }>;
 }
 
@@ -110,6 +113,7 @@ async function createTopics(admin: Admin, names: string[]): Promise<void> {
       topic,
       numPartitions: topic.endsWith('dlq') ? 1 : PARTITIONS,
       replicationFactor: 1,
+      configEntries: topic.endsWith('.rt') ? ROUND_TRIP_TOPIC_CONFIG : undefined,
     })),
   });
 }
@@ -307,7 +311,7 @@ async function pacedLatency(
   await admin.disconnect();
   // The first second is warm-up (group join, JIT); measure the steady part.
   const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
-  const q = (p: number) => percentile(steady, p);
+  const q = (p: number) => round(percentile(steady, p), 1);
   log(`paced ${rate} tx/s for ${seconds} s (${client}, ${delivery}): ${latencies.length}/${sent} decisions read`);
   const scorerSide = inScorer.slice(Math.floor(inScorer.length * 0.1)).sort((a, b) => a - b);
   const qs = (p: number) => round(percentile(scorerSide, p), 1);
@@ -318,7 +322,10 @@ async function pacedLatency(
   return { p50: q(0.5), p99: q(0.99), n: latencies.length, inScorerP50: qs(0.5), inScorerP99: qs(0.99), stages };
 }
 
-/** p50/p99 (ms, bucket upper bounds) of every stage histogram the scorer exports at /metrics. */
+/**
+ * p50/p99 (ms) of every stage histogram the scorer exports at /metrics, interpolated linearly within
+ * the bucket as Prometheus' histogram_quantile does (the buckets step ×1.25–1.33 over 0.5–50 ms).
+ */
 async function stageQuantiles(scorer: Child): Promise<Record<string, { p50: number; p99: number }>> {
   const m = /"metrics":"([^"]+)"/.exec(scorer.output());
   if (!m) return {};
@@ -339,13 +346,27 @@ async function stageQuantiles(scorer: Child): Promise<Record<string, { p50: numb
     list.sort((x, y) => x.le - y.le);
     const total = list[list.length - 1]?.n ?? 0;
     if (total === 0) continue;
-    const at = (p: number) => {
-      const le = list.find((x) => x.n >= p * total)!.le;
-      return Number.isFinite(le) ? round(le * 1000, 3) : Number.POSITIVE_INFINITY;
+    out[stage] = {
+      p50: round(bucketQuantile(list, 0.5 * total) * 1000, 2),
+      p99: round(bucketQuantile(list, 0.99 * total) * 1000, 2),
     };
-    out[stage] = { p50: at(0.5), p99: at(0.99) };
   }
   return out;
+}
+
+/** The value of rank `rank` in cumulative buckets, linear within its bucket (seconds; +Inf: the last finite bound). */
+function bucketQuantile(list: { le: number; n: number }[], rank: number): number {
+  let prevLe = 0;
+  let prevN = 0;
+  for (const { le, n } of list) {
+    if (n >= rank) {
+      if (!Number.isFinite(le)) return prevLe;
+      return prevLe + (le - prevLe) * ((rank - prevN) / Math.max(n - prevN, 1e-12));
+    }
+    prevLe = le;
+    prevN = n;
+  }
+  return prevLe;
 }
 
 /** Drains the pre-loaded backlog `t.in` with a fresh group; records per second. */
@@ -381,7 +402,9 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
 
   log('decision reader round trip (produce → read, no scorer)');
   const rt = await readerRoundTrip(BROKERS, t.rt, 5, 1000);
-  log(`reader round trip p50 ${rt.p50_ms} / p99 ${rt.p99_ms} ms (${rt.n} records)`);
+  log(
+    `reader round trip p50 ${rt.p50_ms} / p99 ${rt.p99_ms} ms, after the broker's append ${rt.after_append_p50_ms} / ${rt.after_append_p99_ms} ms (${rt.n} records)`,
+  );
 
   log('pass-through consumer→producer');
   const pass = child(
@@ -455,6 +478,8 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
       records: N,
       reader_round_trip_p50_ms: rt.p50_ms,
       reader_round_trip_p99_ms: rt.p99_ms,
+      reader_after_append_p50_ms: rt.after_append_p50_ms,
+      reader_after_append_p99_ms: rt.after_append_p99_ms,
       clients,
       stages_ms: stages,
     },
@@ -492,6 +517,7 @@ function table(
     `| of which inside the scorer (fetched → written), exactly-once | ${e.half_load_in_scorer_p50_ms} / ${e.half_load_in_scorer_p99_ms} ms |`,
     `| scorer peak RSS | ${rss} MB |`,
     `| decision reader's own produce→read round trip, p50 / p99 | ${e.reader_round_trip_p50_ms} / ${e.reader_round_trip_p99_ms} ms |`,
+    `| of which after the broker's append, p50 / p99 | ${e.reader_after_append_p50_ms} / ${e.reader_after_append_p99_ms} ms |`,
     '',
     `| client | exactly-once tx/s | at-least-once tx/s | half load (${Object.values(e.clients)[0]?.half_load_tps} tx/s) EOS p50 / p99 ms | ALO p50 / p99 ms |`,
     '|---|---:|---:|---:|---:|',
@@ -515,10 +541,33 @@ function table(
   return lines.join('\n');
 }
 
+/**
+ * `npm run bench -- --latency <tx/s>`: only the paced latency of the default client at that rate, both
+ * modes, with the stage quantiles of each (for A/B of a latency change; latest.json is not written).
+ */
+async function latencyOnly(rate: number): Promise<void> {
+  if (!(rate > 0)) throw new Error('--latency takes a rate in tx/s');
+  const out: Record<string, unknown> = {};
+  for (const delivery of ['exactly-once', 'at-least-once']) {
+    const r = await pacedLatency(rate, PACED_SECONDS, delivery, CLIENTS[0], true);
+    out[delivery] = {
+      p50_ms: r.p50,
+      p99_ms: r.p99,
+      in_scorer_p50_ms: r.inScorerP50,
+      in_scorer_p99_ms: r.inScorerP99,
+      stages_ms: r.stages,
+    };
+  }
+  await cleanRedis();
+  console.log(JSON.stringify({ rate, client: CLIENTS[0], ...out }, null, 2));
+}
+
 async function main(): Promise<void> {
   // Scale-out on the cluster stack (bench/scale.ts): nothing of the single-node bench below.
   if (process.argv.includes('--scale')) return (await import('./scale.js')).main();
   await ensureStack();
+  const at = process.argv.indexOf('--latency');
+  if (at >= 0) return latencyOnly(Number(process.argv[at + 1]));
   const modelDir =
     MODEL ?? fromRoot(existsSync(fromRoot('models/champion/manifest.json')) ? 'models/champion' : 'models/placeholder');
   log(`inference on ${modelDir}`);

@@ -24,7 +24,10 @@ function encoder<T>(type: () => ReturnType<typeof transactionType>, schemaId: nu
         scratch = frame(schemaId, Buffer.alloc(2 * (scratch.length - end)));
         end = t.encode(v, scratch, FRAME_HEADER_BYTES);
       }
-      return Buffer.from(scratch.subarray(0, end));
+      // Copied out without a subarray view in between (allocUnsafe: small sizes come from the pool).
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
+      return out;
     },
   };
 }

@@ -227,7 +227,7 @@ export const SCORING_OPTIONS = defineOptions([
     min: 0,
     max: 1000,
     default: '5',
-    help: 'Longest a record waits for its micro-batch to fill, in ms.',
+    help: 'Longest a record waits for its micro-batch to fill while the previous batch is written, in ms (an idle scorer starts a batch at once).',
   },
   {
     key: 'inferenceBudgetMs',

@@ -4,6 +4,7 @@ import { FEATURE_NAMES, type FeatureName } from '../features/feature-names.js';
 import { type PipelineMetrics, STAGES, type Stage } from '../pipeline/pipeline-metrics.js';
 import type { Outcome } from '../types.js';
 import { DRIFT_WINDOW } from './drift.js';
+import { RecordHistogram } from './record-histogram.js';
 
 export { STAGES, type Stage };
 
@@ -30,18 +31,29 @@ export const LATENCY_BUCKETS = [
 ];
 
 /**
+ * Per-stage and event→decision times: ×1.25–1.33 steps over 0.5–50 ms, where a healthy scorer's stages
+ * and decisions fall, so that p50/p99 read from buckets are meaningful (×2.5 steps put p99 of 12 and
+ * 24 ms in the same bucket); coarse below and above.
+ */
+export const STAGE_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01,
+  0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/**
  * fraudscore's metrics on a registry the caller owns. Every labelled child the hot path touches is
  * created here, once, so recording is a property lookup and an add.
  */
 export class Metrics implements PipelineMetrics {
   readonly registry: client.Registry;
   readonly recordsIn: client.Counter;
-  readonly eventToDecision: client.Histogram;
-  readonly processingLatency: client.Histogram;
+  /** Observed per record: RecordHistogram, not prom-client's (see record-histogram.ts). */
+  readonly eventToDecision: RecordHistogram;
+  readonly processingLatency: RecordHistogram;
   readonly batchSize: client.Histogram;
   readonly budgetOverruns: client.Counter;
   readonly modelReloads: client.Counter;
-  readonly score: client.Histogram;
+  readonly score: RecordHistogram;
   readonly stage: Record<Stage, client.Histogram.Internal<string>>;
   readonly decisions: Record<Outcome, client.Counter.Internal>;
   private readonly deadLetters: client.Counter<'code'>;
@@ -141,23 +153,23 @@ export class Metrics implements PipelineMetrics {
       help: 'Times a partition that delivered nothing for --align-idle-ms stopped holding the others back.',
       registers,
     });
-    this.eventToDecision = new client.Histogram({
-      name: 'fraudscore_event_to_decision_seconds',
-      help: "From the transaction's event time to its decision being written.",
-      buckets: LATENCY_BUCKETS,
+    this.eventToDecision = new RecordHistogram(
+      'fraudscore_event_to_decision_seconds',
+      "From the transaction's event time to its decision being written.",
+      STAGE_BUCKETS,
       registers,
-    });
-    this.processingLatency = new client.Histogram({
-      name: 'fraudscore_processing_seconds',
-      help: 'From the record reaching fraudscore to its decision being written.',
-      buckets: LATENCY_BUCKETS,
+    );
+    this.processingLatency = new RecordHistogram(
+      'fraudscore_processing_seconds',
+      'From the record reaching fraudscore to its decision being written.',
+      STAGE_BUCKETS,
       registers,
-    });
+    );
     const stage = new client.Histogram({
       name: 'fraudscore_stage_duration_seconds',
       help: "Time per micro-batch in each pipeline stage; fetch_wait is its oldest record's Kafka timestamp to arrival, batch_wait that arrival to the batch's start, produce the sink's whole write, commit included, commit the offsets/transaction commit alone.",
       labelNames: ['stage'],
-      buckets: LATENCY_BUCKETS,
+      buckets: STAGE_BUCKETS,
       registers,
     });
     // zero() exports each stage's series from the start (a labelled histogram is absent until observed).
@@ -188,12 +200,12 @@ export class Metrics implements PipelineMetrics {
       labelNames: ['name', 'version', 'format', 'role'],
       registers,
     });
-    this.score = new client.Histogram({
-      name: 'fraudscore_score',
-      help: "Champion model's fraud score.",
-      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+    this.score = new RecordHistogram(
+      'fraudscore_score',
+      "Champion model's fraud score.",
+      [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
       registers,
-    });
+    );
     this.challengerLatency = new client.Histogram({
       name: 'fraudscore_challenger_inference_seconds',
       help: 'Time per micro-batch of the shadow (challenger) model.',

@@ -22,8 +22,13 @@ export type BatchPreparer<P> = (records: SourceRecord[]) => Promise<P>;
 export type BatchWriter<P> = (prepared: P) => Promise<void>;
 
 /**
- * Gathers records from any number of concurrent submitters into micro-batches of at most `maxBatch`,
- * flushed when full or when the oldest record has waited `maxWaitMs`, whichever comes first.
+ * Gathers records from any number of concurrent submitters into micro-batches of at most `maxBatch`.
+ * While a batch is being written, a partial batch waits until it is full, the write ends, or its
+ * oldest record has waited `maxWaitMs`, whichever comes first; an idle pipeline starts a partial batch
+ * at once (after the submissions of the current event-loop turn), since waiting would gather nothing
+ * that the next write would not take anyway. Under load batches fill by themselves while the previous
+ * one is written; at low load no record waits for company (measured: batch_wait p50 8 ms of a 2,000
+ * tx/s exactly-once run was the 5 ms wait and what queued behind it).
  *
  * Two stages overlap: while batch k is being written (produce + commit, mostly waiting on the broker),
  * batch k+1 is prepared (mostly waiting on Redis). Batches are prepared one at a time and written one
@@ -34,7 +39,10 @@ export class MicroBatcher<P> {
   private pending: SourceRecord[] = [];
   private owners: Submission[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running = false;
+  /** A batch handed to the writer is not settled yet. */
+  private writing = false;
   private closed = false;
   /** Settles when the last batch handed to the writer is written (true) or failed (false). */
   private lastWrite: Promise<boolean> = Promise.resolve(true);
@@ -77,17 +85,38 @@ export class MicroBatcher<P> {
   private schedule(): void {
     if (this.running) return;
     if (this.pending.length >= this.maxBatch || this.maxWaitMs === 0) {
-      if (this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
+      this.cancelTimers();
       void this.drain();
+    } else if (!this.writing) {
+      // Idle: go once this turn's submissions are in (several partitions' fetches arrive together).
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.cancelTimers();
+        void this.drain();
+      });
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.drain();
       }, this.maxWaitMs);
     }
+  }
+
+  private cancelTimers(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
+    }
+  }
+
+  /** The write ended: records held back for it go now (unless a batch is being prepared already). */
+  private writeSettled(): void {
+    this.writing = false;
+    if (!this.running && this.pending.length > 0) this.schedule();
   }
 
   private async drain(): Promise<void> {
@@ -118,9 +147,11 @@ export class MicroBatcher<P> {
           this.lastWrite = Promise.resolve(true);
           continue;
         }
+        this.writing = true;
         this.lastWrite = this.write(prepared).then(
           () => {
             for (const o of owners) if (--o.remaining === 0 && !o.failed) o.resolve();
+            this.writeSettled();
             return true;
           },
           (err: unknown) => {
@@ -128,6 +159,7 @@ export class MicroBatcher<P> {
             // Everything accepted so far comes after the failed records: writing it would commit past them.
             fail(this.owners.splice(0), err);
             this.pending.length = 0;
+            this.writeSettled();
             return false;
           },
         );

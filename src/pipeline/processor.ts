@@ -85,7 +85,8 @@ export class Processor {
   private readonly features: Float32Array;
   private readonly scores: Float32Array;
   private readonly challengerScores: Float32Array;
-  private readonly streamKeys = new Map<string, string>();
+  /** "topic/partition" per topic and partition, built once: decode's skew check keys by it per record. */
+  private readonly streamKeys = new Map<string, string[]>();
   /** The store's EnrichContext: one object, its partitions array refilled per batch. */
   private readonly context: EnrichContext;
 
@@ -142,13 +143,17 @@ export class Processor {
   }
 
   private streamKey(r: SourceRecord): string {
-    const k = `${r.topic}/${r.partition}`;
-    let s = this.streamKeys.get(k);
-    if (s === undefined) {
-      s = k;
-      this.streamKeys.set(k, s);
+    let byPartition = this.streamKeys.get(r.topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.streamKeys.set(r.topic, byPartition);
     }
-    return s;
+    let key = byPartition[r.partition];
+    if (key === undefined) {
+      key = `${r.topic}/${r.partition}`;
+      byPartition[r.partition] = key;
+    }
+    return key;
   }
 
   /** Decode, features, scoring and policy: everything before the sink. Reuses the batch buffers. */
@@ -222,7 +227,7 @@ export class Processor {
           challenger_score: challenged ? this.challengerScores[i] : null,
           degraded: cause !== null,
           degraded_cause: cause,
-          features: Array.from(this.features.subarray(off, off + N_FEATURES)),
+          features: featureRow(this.features, off),
           latency_us: 0,
           scored_at: scoredAt,
         };
@@ -269,16 +274,32 @@ export class Processor {
     m.stage.produce.observe((done - tw) / 1000);
 
     const wall = Date.now();
+    // Outcome counters once per batch, not per record.
+    let approve = 0;
+    let review = 0;
+    let decline = 0;
     for (let i = 0; i < n; i++) {
       const d = decisions[i];
-      m.decisions[d.decision].inc();
+      if (d.decision === 'APPROVE') approve++;
+      else if (d.decision === 'REVIEW') review++;
+      else decline++;
       const processing = done - arrivals[i];
       m.processingLatency.observe(processing / 1000);
       m.eventToDecision.observe((wall - d.event_time) / 1000);
       this.stats.recordDecision(d, processing);
     }
+    if (approve > 0) m.decisions.APPROVE.inc(approve);
+    if (review > 0) m.decisions.REVIEW.inc(review);
+    if (decline > 0) m.decisions.DECLINE.inc(decline);
     this.stats.deadLetters += deadLetters.length;
   }
+}
+
+/** One record's features as the plain array the decision schema takes (no subarray view in between). */
+function featureRow(features: Float32Array, off: number): number[] {
+  const row = new Array<number>(N_FEATURES);
+  for (let j = 0; j < N_FEATURES; j++) row[j] = features[off + j];
+  return row;
 }
 
 interface PreparedBatch {

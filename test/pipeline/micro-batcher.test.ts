@@ -12,20 +12,64 @@ const rec = (i: number): SourceRecord => ({
 });
 
 describe('MicroBatcher', () => {
-  it('flushes full batches at once and the remainder after the max wait', async () => {
+  it('flushes full batches at once; a partial batch behind a write waits the max wait, not the write', async () => {
+    const sizes: number[] = [];
+    const prepared: number[] = [];
+    const writeStarts: number[] = [];
+    const b = new MicroBatcher(
+      async (batch) => {
+        sizes.push(batch.length);
+        prepared.push(performance.now());
+      },
+      async () => {
+        writeStarts.push(performance.now());
+        await new Promise((r) => setTimeout(r, 80));
+      },
+      4,
+      20,
+    );
+    await b.submit(Array.from({ length: 10 }, (_, i) => rec(i)));
+    expect(sizes).toEqual([4, 4, 2]);
+    // The remainder was prepared ≈20 ms after the second write began, while that write still ran.
+    const waited = prepared[2] - writeStarts[1];
+    expect(waited).toBeGreaterThanOrEqual(15);
+    expect(waited).toBeLessThan(75);
+  });
+
+  it('starts a partial batch at once when nothing is being written (no wait for company)', async () => {
     const sizes: number[] = [];
     const b = new MicroBatcher(
       async (batch) => {
         sizes.push(batch.length);
       },
       async () => {},
-      4,
-      20,
+      8,
+      1000,
     );
     const t0 = performance.now();
-    await b.submit(Array.from({ length: 10 }, (_, i) => rec(i)));
-    expect(sizes).toEqual([4, 4, 2]);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+    await b.submit([rec(1), rec(2)]);
+    expect(sizes).toEqual([2]);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('sends what waited behind a write as soon as that write ends', async () => {
+    const sizes: number[] = [];
+    const b = new MicroBatcher(
+      async (batch) => {
+        sizes.push(batch.length);
+      },
+      () => new Promise((r) => setTimeout(r, 30)),
+      8,
+      1000,
+    );
+    const t0 = performance.now();
+    const first = b.submit([rec(1)]);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = b.submit([rec(2), rec(3)]);
+    await Promise.all([first, second]);
+    expect(sizes).toEqual([1, 2]);
+    // Not the 1 s max wait: the second batch went when the first write ended (≈30 + 30 ms).
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 
   it('combines concurrent submitters into one batch and resolves each when its records are done', async () => {

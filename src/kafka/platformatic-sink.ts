@@ -1,0 +1,210 @@
+import { performance } from 'node:perf_hooks';
+import {
+  type BaseOptions,
+  findErrorBy,
+  type Message,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+} from '@platformatic/kafka';
+import { decisionEncoder, type Encoder } from '../avro/encoders.js';
+import { ErrorCodes, FraudError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import type { OutputBatch, Sink } from '../pipeline/sink.js';
+import type { Decision } from '../types.js';
+import { CommitUncertainError, FatalKafkaError } from './confluent-sink.js';
+import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
+import type { KafkaSinkOptions, OffsetOwner } from './kafka-sink.js';
+import type { PlatformaticGroupMetadata } from './platformatic-client.js';
+import type { PlatformaticSource } from './platformatic-source.js';
+
+const log = logger('platformatic-sink');
+
+export interface PlatformaticSinkOptions extends KafkaSinkOptions {
+  /** The broker aborts (and fences) a transaction left open this long, e.g. by a paused process. */
+  transactionTimeoutMs: number;
+  codec?: 'none' | 'gzip' | 'snappy' | 'lz4';
+}
+
+/** The source: its consumer joins the transaction, and each partition's fetch metadata goes with its offset. */
+export interface GroupOwner extends OffsetOwner {
+  readonly consumer: PlatformaticSource['consumer'];
+  groupMetadata(topic: string, partition: number): PlatformaticGroupMetadata | undefined;
+}
+
+type Out = MessageToProduce<Buffer | string, Buffer, string, string>;
+type OutProducer = Producer<Buffer | string, Buffer, string, string>;
+type OutTransaction = Awaited<ReturnType<OutProducer['beginTransaction']>>;
+
+const toBuffer = (s?: string | Buffer): Buffer | undefined => (typeof s === 'string' ? Buffer.from(s) : s);
+const stringToBuffer = (s?: string): Buffer | undefined => (s === undefined ? undefined : Buffer.from(s));
+
+/**
+ * Decisions and dead letters through @platformatic/kafka. exactly-once: one transaction per
+ * micro-batch; each partition's offset goes in TxnOffsetCommit with the generation and member id its
+ * records were fetched under (KIP-447), so the broker itself rejects the commit of a member that lost
+ * its partitions. at-least-once: idempotent produce with acks=all, then the source commits.
+ */
+export class PlatformaticSink implements Sink {
+  private producer: OutProducer;
+  private readonly encoder: Encoder<Decision>;
+  private readonly dlqMaxBytes: number;
+  /** A transaction was left open or in doubt: the producer is replaced before the next one. */
+  private broken = false;
+
+  constructor(
+    private readonly base: BaseOptions,
+    private readonly opts: PlatformaticSinkOptions,
+    private readonly owner: GroupOwner,
+  ) {
+    this.dlqMaxBytes = Math.min(opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_BYTES);
+    this.producer = this.newProducer();
+    this.encoder = decisionEncoder(opts.decisionSchemaId);
+  }
+
+  private newProducer(): OutProducer {
+    const exactlyOnce = this.opts.delivery === 'exactly-once';
+    return new Producer<Buffer | string, Buffer, string, string>({
+      ...this.base,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      compression: this.opts.codec ?? 'none',
+      // InitProducerId's transaction timeout (and the produce request's) is the client's `timeout`.
+      timeout: this.opts.transactionTimeoutMs,
+      ...(exactlyOnce ? { transactionalId: this.opts.transactionalId } : {}),
+      serializers: { key: toBuffer, headerKey: stringToBuffer, headerValue: stringToBuffer },
+    });
+  }
+
+  /** InitProducerId now (exactly-once: fences an earlier instance's open transaction), so refusals show at start. */
+  async connect(): Promise<void> {
+    if (this.opts.delivery === 'exactly-once') {
+      // An empty transaction needs no EndTxn: cancel only forgets it locally.
+      await (await this.producer.beginTransaction()).cancel();
+    } else {
+      await this.producer.initIdempotentProducer({});
+    }
+  }
+
+  async write(batch: OutputBatch): Promise<void> {
+    const messages = this.messages(batch);
+    if (this.opts.delivery === 'at-least-once') {
+      if (messages.length > 0) await this.producer.send({ messages });
+      const t0 = performance.now();
+      await this.owner.commit(batch.positions);
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
+      return;
+    }
+    if (this.broken) await this.reset();
+    let tx: OutTransaction;
+    try {
+      tx = await this.producer.beginTransaction();
+    } catch (err) {
+      // The library keeps a transaction that failed to begin as the active one: start afresh.
+      this.broken = true;
+      throw classify(err);
+    }
+    let committing = false;
+    try {
+      if (messages.length > 0) await tx.send({ messages });
+      const t0 = performance.now();
+      if (batch.positions.length > 0) {
+        // The broker fences a stale member (KIP-447); this check only saves a round trip when we know.
+        if (!this.owner.owns(batch.positions)) {
+          throw new FraudError(
+            ErrorCodes.PARTITIONS_REVOKED,
+            'partitions were revoked while the batch was in flight: aborting its transaction',
+            { canRetry: true },
+          );
+        }
+        await tx.addConsumer(this.owner.consumer);
+        // One TxnOffsetCommit per partition, in turn (the library runs one such request at a time).
+        for (const p of batch.positions) {
+          const meta = this.owner.groupMetadata(p.topic, p.partition);
+          if (meta === undefined) {
+            throw new FraudError(ErrorCodes.PARTITIONS_REVOKED, `no fetch of ${p.topic}/${p.partition} in hand`, {
+              canRetry: true,
+            });
+          }
+          await tx.addOffset(offsetOf(p.topic, p.partition, BigInt(p.offset), meta));
+        }
+      }
+      committing = true;
+      await tx.commit();
+      this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
+      this.owner.written?.(batch.positions);
+    } catch (err) {
+      if (isFenced(err)) throw fatal(err);
+      if (committing) {
+        // EndTxn may have reached the coordinator: only a new InitProducerId settles it (committed or aborted).
+        this.broken = true;
+        throw new CommitUncertainError(err);
+      }
+      try {
+        await tx.abort();
+      } catch (abortErr) {
+        if (isFenced(abortErr)) throw fatal(abortErr);
+        this.broken = true;
+        log.warn('transaction abort failed; the producer is replaced before the next batch', { err: abortErr });
+      }
+      throw err;
+    }
+  }
+
+  /** Settles a transaction left open or in doubt: the replacing producer's InitProducerId completes or aborts it. */
+  async settle(): Promise<void> {
+    if (this.broken) await this.reset();
+  }
+
+  private async reset(): Promise<void> {
+    const old = this.producer;
+    await Promise.race([old.close(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    this.producer = this.newProducer();
+    await (await this.producer.beginTransaction()).cancel();
+    this.broken = false;
+    log.info('transactional producer replaced');
+  }
+
+  private messages(batch: OutputBatch): Out[] {
+    const nd = batch.decisions.length;
+    const out: Out[] = new Array(nd);
+    const topic = this.opts.decisionsTopic;
+    for (let i = 0; i < nd; i++) {
+      const d = batch.decisions[i];
+      out[i] = { topic, key: d.transaction_id, value: this.encoder.encode(d) };
+    }
+    for (const d of batch.deadLetters) {
+      const m = deadLetterMessage(d, this.dlqMaxBytes);
+      out.push({ topic: this.opts.dlqTopic, key: m.key ?? undefined, value: m.value ?? undefined, headers: m.headers });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close(true);
+  }
+}
+
+/** What TxnOffsetCommit needs of a "message": the library commits offset + 1 with its consumer metadata. */
+function offsetOf(topic: string, partition: number, next: bigint, meta: PlatformaticGroupMetadata): Message {
+  return { topic, partition, offset: next - 1n, metadata: { consumer: meta } } as unknown as Message;
+}
+
+/** This producer's epoch is gone (a newer instance, or the broker's timeout abort): it cannot go on. */
+function isFenced(err: unknown): boolean {
+  const e = err as Error;
+  return (
+    findErrorBy(e, 'apiId', 'PRODUCER_FENCED') !== null ||
+    findErrorBy(e, 'apiId', 'INVALID_PRODUCER_EPOCH') !== null ||
+    findErrorBy(e, 'apiId', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') !== null
+  );
+}
+
+function classify(err: unknown): unknown {
+  return isFenced(err) ? fatal(err) : err;
+}
+
+function fatal(err: unknown): FatalKafkaError {
+  return new FatalKafkaError(`the Kafka producer cannot continue: ${(err as Error).message}`, { cause: err });
+}

@@ -64,3 +64,24 @@ export function platformaticBase(brokers: string[], clientId: string, security: 
   }
   return base;
 }
+
+/** The broker's error names under the library's "Received response with error" (e.g. CONCURRENT_TRANSACTIONS). */
+export function brokerErrors(err: unknown): string[] {
+  const names = new Set<string>();
+  const walk = (e: unknown, depth: number): void => {
+    if (e === null || typeof e !== 'object' || depth > 4) return;
+    const x = e as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
+    if (typeof x.apiId === 'string') names.add(x.apiId);
+    if (Array.isArray(x.errors)) for (const inner of x.errors) walk(inner, depth + 1);
+    walk(x.cause, depth + 1);
+  };
+  walk(err, 0);
+  return [...names];
+}
+
+/** One line: the library's message with the broker's error names. */
+export function describeKafkaError(err: unknown): string {
+  const names = brokerErrors(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return names.length === 0 ? message : `${message} (${names.join(', ')})`;
+}

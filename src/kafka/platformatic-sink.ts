@@ -15,7 +15,7 @@ import type { Decision } from '../types.js';
 import { CommitUncertainError, FatalKafkaError } from './confluent-sink.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import type { KafkaSinkOptions, OffsetOwner } from './kafka-sink.js';
-import type { PlatformaticGroupMetadata } from './platformatic-client.js';
+import { describeKafkaError, type PlatformaticGroupMetadata } from './platformatic-client.js';
 import type { PlatformaticSource } from './platformatic-source.js';
 
 const log = logger('platformatic-sink');
@@ -31,6 +31,10 @@ export interface GroupOwner extends OffsetOwner {
   readonly consumer: PlatformaticSource['consumer'];
   groupMetadata(topic: string, partition: number): PlatformaticGroupMetadata | undefined;
 }
+
+// InitProducerId of a new instance: the library sends producer id 0 and epoch 0 unless told, which the
+// coordinator takes as a stale epoch of this transactional id (PRODUCER_FENCED) once it has been used.
+const NEW_PRODUCER = { producerId: -1n, producerEpoch: -1 };
 
 type Out = MessageToProduce<Buffer | string, Buffer, string, string>;
 type OutProducer = Producer<Buffer | string, Buffer, string, string>;
@@ -76,13 +80,32 @@ export class PlatformaticSink implements Sink {
     });
   }
 
-  /** InitProducerId now (exactly-once: fences an earlier instance's open transaction), so refusals show at start. */
+  /**
+   * InitProducerId now, so refusals show at start. exactly-once: it also fences this transactional
+   * id's earlier instance; while the broker still aborts that one's open transaction it answers
+   * CONCURRENT_TRANSACTIONS, retried here (the start-up timeout bounds the wait).
+   */
   async connect(): Promise<void> {
-    if (this.opts.delivery === 'exactly-once') {
-      // An empty transaction needs no EndTxn: cancel only forgets it locally.
-      await (await this.producer.beginTransaction()).cancel();
-    } else {
-      await this.producer.initIdempotentProducer({});
+    for (let wait = 200; ; wait = Math.min(2000, wait * 2)) {
+      try {
+        if (this.opts.delivery === 'exactly-once') {
+          // An empty transaction needs no EndTxn: cancel only forgets it locally.
+          await (await this.producer.beginTransaction(NEW_PRODUCER)).cancel();
+        } else {
+          await this.producer.initIdempotentProducer(NEW_PRODUCER);
+        }
+        return;
+      } catch (err) {
+        if (isFenced(err) || findErrorBy(err as Error, 'canRetry', true) === null) {
+          throw new FraudError(ErrorCodes.KAFKA_FATAL, `the Kafka producer could not start: ${describeKafkaError(err)}`, {
+            cause: err,
+          });
+        }
+        log.warn('the Kafka producer could not start yet; retrying', { err: describeKafkaError(err), retryInMs: wait });
+        await this.producer.close(true).catch(() => {});
+        this.producer = this.newProducer();
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   }
 
@@ -99,7 +122,7 @@ export class PlatformaticSink implements Sink {
     if (this.broken) await this.reset();
     let tx: OutTransaction;
     try {
-      tx = await this.producer.beginTransaction();
+      tx = await this.producer.beginTransaction(NEW_PRODUCER);
     } catch (err) {
       // The library keeps a transaction that failed to begin as the active one: start afresh.
       this.broken = true;
@@ -161,7 +184,7 @@ export class PlatformaticSink implements Sink {
     const old = this.producer;
     await Promise.race([old.close(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
     this.producer = this.newProducer();
-    await (await this.producer.beginTransaction()).cancel();
+    await (await this.producer.beginTransaction(NEW_PRODUCER)).cancel();
     this.broken = false;
     log.info('transactional producer replaced');
   }

@@ -89,8 +89,8 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     return txs;
   }
 
-  // Both clients in CI: the default (librdkafka) and kafkajs, which stays selectable.
-  it.each(['confluent', 'kafkajs'])(
+  // Every client in CI: the default (librdkafka), kafkajs and platformatic, which stay selectable.
+  it.each(['confluent', 'kafkajs', 'platformatic'])(
     'exactly-once (%s): after repeated SIGKILLs a read_committed reader sees one decision per transaction',
     async (client) => {
       const t = await createTestTopics(stack.admin, 'eos', 3);

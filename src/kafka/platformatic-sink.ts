@@ -1,16 +1,22 @@
 import { performance } from 'node:perf_hooks';
 import {
+  type API,
   type BaseOptions,
+  type ClusterMetadata,
+  type Connection,
   findErrorBy,
-  type Message,
+  kGetApi,
+  kGetConnection,
+  kMetadata,
   type MessageToProduce,
   ProduceAcks,
   Producer,
+  type txnOffsetCommitV4,
 } from '@platformatic/kafka';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
-import type { OutputBatch, Sink } from '../pipeline/sink.js';
+import type { OutputBatch, Position, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';
 import { CommitUncertainError, FatalKafkaError } from './confluent-sink.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
@@ -35,6 +41,10 @@ export interface GroupOwner extends OffsetOwner {
 // InitProducerId of a new instance: the library sends producer id 0 and epoch 0 unless told, which the
 // coordinator takes as a stale epoch of this transactional id (PRODUCER_FENCED) once it has been used.
 const NEW_PRODUCER = { producerId: -1n, producerEpoch: -1 };
+
+type TxnOffsetCommitRequest = txnOffsetCommitV4.TxnOffsetCommitRequest;
+type TxnOffsetCommitRequestTopic = txnOffsetCommitV4.TxnOffsetCommitRequestTopic;
+type TxnOffsetCommitResponse = txnOffsetCommitV4.TxnOffsetCommitResponse;
 
 type Out = MessageToProduce<Buffer | string, Buffer, string, string>;
 type OutProducer = Producer<Buffer | string, Buffer, string, string>;
@@ -97,9 +107,13 @@ export class PlatformaticSink implements Sink {
         return;
       } catch (err) {
         if (isFenced(err) || findErrorBy(err as Error, 'canRetry', true) === null) {
-          throw new FraudError(ErrorCodes.KAFKA_FATAL, `the Kafka producer could not start: ${describeKafkaError(err)}`, {
-            cause: err,
-          });
+          throw new FraudError(
+            ErrorCodes.KAFKA_FATAL,
+            `the Kafka producer could not start: ${describeKafkaError(err)}`,
+            {
+              cause: err,
+            },
+          );
         }
         log.warn('the Kafka producer could not start yet; retrying', { err: describeKafkaError(err), retryInMs: wait });
         await this.producer.close(true).catch(() => {});
@@ -142,16 +156,7 @@ export class PlatformaticSink implements Sink {
           );
         }
         await tx.addConsumer(this.owner.consumer);
-        // One TxnOffsetCommit per partition, in turn (the library runs one such request at a time).
-        for (const p of batch.positions) {
-          const meta = this.owner.groupMetadata(p.topic, p.partition);
-          if (meta === undefined) {
-            throw new FraudError(ErrorCodes.PARTITIONS_REVOKED, `no fetch of ${p.topic}/${p.partition} in hand`, {
-              canRetry: true,
-            });
-          }
-          await tx.addOffset(offsetOf(p.topic, p.partition, BigInt(p.offset), meta));
-        }
+        await this.sendOffsets(batch.positions);
       }
       committing = true;
       await tx.commit();
@@ -172,6 +177,66 @@ export class PlatformaticSink implements Sink {
         log.warn('transaction abort failed; the producer is replaced before the next batch', { err: abortErr });
       }
       throw err;
+    }
+  }
+
+  /**
+   * TxnOffsetCommit for the batch's partitions in one request per fetch generation (the library's
+   * Transaction.addOffset sends one request per partition, one at a time), with the generation and
+   * member id the records were fetched under (KIP-447). Built as the library's own addOffset does,
+   * through its exported client internals (metadata, connection, API by name).
+   */
+  private async sendOffsets(positions: readonly Position[]): Promise<void> {
+    const groups = new Map<PlatformaticGroupMetadata, TxnOffsetCommitRequestTopic[]>();
+    for (const p of positions) {
+      const meta = this.owner.groupMetadata(p.topic, p.partition);
+      if (meta === undefined) {
+        throw new FraudError(ErrorCodes.PARTITIONS_REVOKED, `no fetch of ${p.topic}/${p.partition} in hand`, {
+          canRetry: true,
+        });
+      }
+      let topics = groups.get(meta);
+      if (topics === undefined) {
+        topics = [];
+        groups.set(meta, topics);
+      }
+      let topic = topics.find((t) => t.name === p.topic);
+      if (topic === undefined) {
+        topic = { name: p.topic, partitions: [] };
+        topics.push(topic);
+      }
+      topic.partitions.push({
+        partitionIndex: p.partition,
+        committedOffset: BigInt(p.offset),
+        committedLeaderEpoch: -1,
+      });
+    }
+    const producer = this.producer;
+    for (const [meta, topics] of groups) {
+      const metadata = await new Promise<ClusterMetadata>((resolve, reject) =>
+        producer[kMetadata]({ topics: topics.map((t) => t.name) }, (err, m) => (err ? reject(err) : resolve(m!))),
+      );
+      const broker = metadata.brokers.get(meta.coordinatorId);
+      if (broker === undefined) throw new Error(`group coordinator ${meta.coordinatorId} is not in the metadata`);
+      const connection = await new Promise<Connection>((resolve, reject) =>
+        producer[kGetConnection](broker, (err, c) => (err ? reject(err) : resolve(c!))),
+      );
+      const api = await new Promise<API<TxnOffsetCommitRequest, TxnOffsetCommitResponse>>((resolve, reject) =>
+        producer[kGetApi]<TxnOffsetCommitRequest, TxnOffsetCommitResponse>('TxnOffsetCommit', (err, a) =>
+          err ? reject(err) : resolve(a!),
+        ),
+      );
+      await api.async(
+        connection,
+        this.opts.transactionalId,
+        meta.groupId,
+        producer.producerId!,
+        producer.producerEpoch!,
+        meta.generationId,
+        meta.memberId,
+        null,
+        topics,
+      );
     }
   }
 
@@ -207,11 +272,6 @@ export class PlatformaticSink implements Sink {
   async close(): Promise<void> {
     await this.producer.close(true);
   }
-}
-
-/** What TxnOffsetCommit needs of a "message": the library commits offset + 1 with its consumer metadata. */
-function offsetOf(topic: string, partition: number, next: bigint, meta: PlatformaticGroupMetadata): Message {
-  return { topic, partition, offset: next - 1n, metadata: { consumer: meta } } as unknown as Message;
 }
 
 /** This producer's epoch is gone (a newer instance, or the broker's timeout abort): it cannot go on. */

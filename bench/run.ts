@@ -74,7 +74,7 @@ interface ClientResult {
   half_load_at_least_once_p99_ms: number;
 }
 
-const CLIENTS = (process.env.FRAUDSCORE_BENCH_CLIENTS ?? 'confluent,kafkajs').split(',');
+const CLIENTS = (process.env.FRAUDSCORE_BENCH_CLIENTS ?? 'confluent,kafkajs,platformatic').split(',');
 
 async function ensureStack(): Promise<void> {
   const admin = kafka.admin();

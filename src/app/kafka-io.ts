@@ -10,6 +10,9 @@ import { ConfluentSource } from '../kafka/confluent-source.js';
 import { KafkaSink } from '../kafka/kafka-sink.js';
 import { KafkaSource } from '../kafka/kafka-source.js';
 import type { AlignOptions } from '../kafka/partition-aligner.js';
+import { platformaticBase } from '../kafka/platformatic-client.js';
+import { PlatformaticSink } from '../kafka/platformatic-sink.js';
+import { PlatformaticSource } from '../kafka/platformatic-source.js';
 import { aclFailure, type KafkaSecurity, principalOf, securityFailure } from '../kafka/security.js';
 import type { ProgressFeed } from '../monitoring/consumer-progress.js';
 import type { Sink } from '../pipeline/sink.js';
@@ -65,6 +68,28 @@ export async function openKafkaIo(
       source,
       sink,
       ready: () => source.assignment.length > 0 && source.millisSinceHeartbeat < cfg.sessionTimeoutMs,
+    };
+  }
+  if (cfg.kafkaClient === 'platformatic') {
+    const base = platformaticBase(cfg.brokers, cfg.clientId, security);
+    // The library has no per-partition pause: partitions are handed over as fetched (no alignment).
+    const source = new PlatformaticSource(base, {
+      ...sourceOpts,
+      align: undefined,
+      stallTimeoutMs: cfg.stallTimeoutMs,
+      isFatal: (err) => err instanceof FatalKafkaError,
+      settleSink: (): Promise<void> => sink.settle(),
+    });
+    const sink = new PlatformaticSink(
+      base,
+      { ...sinkOpts, transactionTimeoutMs: cfg.sessionTimeoutMs, codec: cfg.compression },
+      source,
+    );
+    await connectSink(sink, cfg, security);
+    return {
+      source,
+      sink,
+      ready: () => source.assignment.length > 0 && source.millisSinceProgress < cfg.stallTimeoutMs,
     };
   }
   const ck = confluentClient(cfg.brokers, cfg.clientId, security);

@@ -70,9 +70,9 @@ export const KAFKA_RUN_OPTIONS = defineOptions([
     flag: '--kafka-client',
     env: 'FRAUDSCORE_KAFKA_CLIENT',
     kind: 'enum',
-    choices: ['confluent', 'kafkajs'],
+    choices: ['confluent', 'kafkajs', 'platformatic'],
     default: 'confluent',
-    help: 'Kafka client: confluent (@confluentinc/kafka-javascript, librdkafka; exactly-once fenced at the broker, KIP-447) or kafkajs (pure JavaScript; weaker fencing, see README).',
+    help: 'Kafka client: confluent (@confluentinc/kafka-javascript, librdkafka; exactly-once fenced at the broker, KIP-447), kafkajs (pure JavaScript; weaker fencing, see README) or platformatic (@platformatic/kafka, pure TypeScript; KIP-447 fencing; no event-time alignment, no OAUTHBEARER).',
   },
   {
     key: 'connectTimeoutMs',

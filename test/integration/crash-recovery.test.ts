@@ -89,8 +89,9 @@ describe('crash and shutdown safety (scorer as a separate process, real Kafka + 
     return txs;
   }
 
-  // Both clients in CI: the default (librdkafka) and kafkajs, which stays selectable.
-  it.each(['confluent', 'kafkajs'])(
+  // Both clients in CI: the default (librdkafka) and kafkajs, which stays selectable; platformatic
+  // (≈ 100 s more) in `npm run test:platformatic`.
+  it.each(['confluent', 'kafkajs', ...(process.env.FRAUDSCORE_SIGKILL_PLATFORMATIC ? ['platformatic'] : [])])(
     'exactly-once (%s): after repeated SIGKILLs a read_committed reader sees one decision per transaction',
     async (client) => {
       const t = await createTestTopics(stack.admin, 'eos', 3);

@@ -74,7 +74,7 @@ describe('CustomerWindow aggregates', () => {
     }
   });
 
-  it('cost per transaction does not grow with the history: 20,000 entries in a window', () => {
+  it('cost per transaction does not grow with the history: 30,000 entries in a window', () => {
     const timePer = (entries: number) => {
       const w = new CustomerWindow();
       const agg = new Float64Array(17);
@@ -85,10 +85,11 @@ describe('CustomerWindow aggregates', () => {
       }
       return (performance.now() - t0) / entries;
     };
-    timePer(2000); // warm-up
-    const small = timePer(2000);
-    const large = timePer(20_000);
-    // A scan per transaction would make the large history ≈ 10× dearer per transaction; log n is ≈ 1.3×.
-    expect(large).toBeLessThan(small * 4);
+    // Best of three each: a timing on a shared CI machine is noisy (a CI run once saw 4.3× on 10×).
+    const best = (entries: number) => Math.min(timePer(entries), timePer(entries), timePer(entries));
+    const small = best(1000);
+    const large = best(30_000);
+    // A scan per transaction would make the large history ≈ 30× dearer per transaction; log n is ≈ 1.5×.
+    expect(large).toBeLessThan(small * 8);
   });
 });

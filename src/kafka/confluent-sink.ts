@@ -7,6 +7,7 @@ import type { Decision } from '../types.js';
 import type { CkConsumer, CkError, CkKafka, CkMessageOut, CkProducer } from './confluent-client.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import { byTopic, type KafkaSinkOptions, type OffsetOwner } from './kafka-sink.js';
+import { CommitUncertainError, FatalKafkaError } from './producer-errors.js';
 
 const log = logger('confluent-sink');
 
@@ -183,29 +184,6 @@ export class ConfluentSink implements Sink {
   async close(): Promise<void> {
     if (this.connected) await this.producer.disconnect();
     this.connected = false;
-  }
-}
-
-/** A producer error librdkafka cannot recover from (e.g. fenced by a newer instance): the process must exit. */
-export class FatalKafkaError extends FraudError {
-  readonly fatal = true;
-  constructor(message: string, options: { cause: unknown }) {
-    super(ErrorCodes.KAFKA_FATAL, message, options);
-  }
-}
-
-/**
- * The transaction's commit was sent but its outcome is unknown: the source rewinds to the group's
- * committed offsets after settle(), not to its own record of what was written.
- */
-export class CommitUncertainError extends FraudError {
-  readonly commitUncertain = true;
-  constructor(cause: unknown) {
-    super(
-      ErrorCodes.KAFKA_COMMIT_UNCERTAIN,
-      `the outcome of a transaction commit is unknown (${(cause as Error)?.message ?? String(cause)}); resuming from the group's committed offsets`,
-      { cause, canRetry: true },
-    );
   }
 }
 

@@ -6,6 +6,7 @@ import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js'
 import type { CkConsumer, CkEachBatchPayload, CkKafka, CkTopicPartition } from './confluent-client.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
 import { PartitionAligner } from './partition-aligner.js';
+import { consumerStalled, loopStalledAfterMs } from './stall-watch.js';
 
 const log = logger('confluent-source');
 const ASSIGN = -175; // librdkafka ERR__ASSIGN_PARTITIONS
@@ -356,12 +357,12 @@ export class ConfluentSource implements Source {
 
   /** The event loop did not run for a while: this process was stopped and may be a zombie now. */
   private stalledLoop(): boolean {
-    return Date.now() - this.lastTick > Math.max(2000, (this.opts.sessionTimeoutMs ?? 30_000) / 3);
+    return Date.now() - this.lastTick > loopStalledAfterMs(this.opts.sessionTimeoutMs);
   }
 
   private watch(): void {
     const now = Date.now();
-    if (now - this.lastTick > Math.max(2000, (this.opts.sessionTimeoutMs ?? 30_000) / 3)) {
+    if (this.stalledLoop()) {
       log.warn('this process did not run for a while (stopped or starved); its in-flight batches are retried', {
         seconds: (now - this.lastTick) / 1000,
       });
@@ -372,21 +373,8 @@ export class ConfluentSource implements Source {
     this.lastTick = now;
     // A partition paused because it was ahead resumes once the others caught up or went idle.
     if (this.aligner?.anyPaused && !this.rewinding && !this.stopping) this.resumeDue();
-    // Records in hand and none written. (Lag on the broker is no such sign: transaction markers and
-    // aborted records keep the high watermark above the last readable record.)
-    const waiting = this.inFlight;
-    const since = this.lastProgress;
-    if (waiting > 0 && now - since > this.opts.stallTimeoutMs) {
-      const err = new FraudError(
-        ErrorCodes.CONSUMER_STALLED,
-        `no record written for ${Math.round((now - since) / 1000)} s while ${waiting} wait (--stall-timeout-ms ${this.opts.stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
-      );
-      log.error('the consumer made no progress; exiting so that a supervisor restarts the scorer', {
-        err,
-        stallTimeoutMs: this.opts.stallTimeoutMs,
-      });
-      void this.stop(err);
-    }
+    const stalled = consumerStalled(now, this.lastProgress, this.inFlight, this.opts.stallTimeoutMs);
+    if (stalled !== undefined) void this.stop(stalled);
   }
 
   /** Stops fetching, lets the processor finish what it holds (the caller closes it), leaves the group. */

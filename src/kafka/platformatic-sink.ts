@@ -18,11 +18,11 @@ import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { OutputBatch, Position, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';
-import { CommitUncertainError, FatalKafkaError } from './confluent-sink.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import type { KafkaSinkOptions, OffsetOwner } from './kafka-sink.js';
 import { describeKafkaError, type PlatformaticGroupMetadata } from './platformatic-client.js';
 import type { PlatformaticSource } from './platformatic-source.js';
+import { CommitUncertainError, FatalKafkaError } from './producer-errors.js';
 
 const log = logger('platformatic-sink');
 

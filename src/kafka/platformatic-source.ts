@@ -12,6 +12,7 @@ import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
 import type { PlatformaticGroupMetadata } from './platformatic-client.js';
+import { consumerStalled, loopStalledAfterMs } from './stall-watch.js';
 
 const log = logger('platformatic-source');
 
@@ -53,6 +54,9 @@ export class PlatformaticSource implements Source {
   private pending: SourceRecord[] = [];
   private readonly pendingMeta = new Map<string, PlatformaticGroupMetadata>();
   private flushQueued = false;
+  /** The partition whose metadata onMessage noted last (reset with pendingMeta at each flush). */
+  private metaTopic: string | undefined;
+  private metaPartition = -1;
   private inFlight = 0;
   private submissions = 0;
   private paused = false;
@@ -152,8 +156,14 @@ export class PlatformaticSource implements Source {
       arrivedAt: 0,
       timestamp: Number(m.timestamp),
     });
-    const key = `${topic}/${partition}`;
-    if (!this.pendingMeta.has(key)) this.pendingMeta.set(key, m.metadata.consumer as PlatformaticGroupMetadata);
+    // The group metadata of each partition's first record in this turn: keyed once per partition run,
+    // not per record (a fetch delivers a partition's records back to back).
+    if (partition !== this.metaPartition || topic !== this.metaTopic) {
+      this.metaTopic = topic;
+      this.metaPartition = partition;
+      const key = `${topic}/${partition}`;
+      if (!this.pendingMeta.has(key)) this.pendingMeta.set(key, m.metadata.consumer as PlatformaticGroupMetadata);
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       // A fetch response is pushed record by record in one synchronous loop: hand it over once after.
@@ -163,6 +173,7 @@ export class PlatformaticSource implements Source {
 
   private flush(): void {
     this.flushQueued = false;
+    this.metaTopic = undefined;
     const records = this.pending;
     this.pending = [];
     const n = records.length;
@@ -330,7 +341,7 @@ export class PlatformaticSource implements Source {
 
   /** The event loop did not run for a while: this process was stopped and may be a zombie now. */
   private stalledLoop(): boolean {
-    return Date.now() - this.lastTick > Math.max(2000, (this.opts.sessionTimeoutMs ?? 30_000) / 3);
+    return Date.now() - this.lastTick > loopStalledAfterMs(this.opts.sessionTimeoutMs);
   }
 
   private watch(): void {
@@ -344,19 +355,8 @@ export class PlatformaticSource implements Source {
       return;
     }
     this.lastTick = now;
-    const waiting = this.inFlight;
-    const since = this.lastProgress;
-    if (waiting > 0 && now - since > this.opts.stallTimeoutMs) {
-      const err = new FraudError(
-        ErrorCodes.CONSUMER_STALLED,
-        `no record written for ${Math.round((now - since) / 1000)} s while ${waiting} wait (--stall-timeout-ms ${this.opts.stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
-      );
-      log.error('the consumer made no progress; exiting so that a supervisor restarts the scorer', {
-        err,
-        stallTimeoutMs: this.opts.stallTimeoutMs,
-      });
-      void this.stop(err);
-    }
+    const stalled = consumerStalled(now, this.lastProgress, this.inFlight, this.opts.stallTimeoutMs);
+    if (stalled !== undefined) void this.stop(stalled);
   }
 
   /** Stops fetching, lets the processor finish what it holds (the caller closes it), leaves the group. */

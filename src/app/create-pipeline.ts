@@ -353,6 +353,7 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     stats,
     maxBatch: s.maxBatch,
     maxWaitMs: s.maxWaitMs,
+    batchesPerWrite: s.batchesPerWrite,
     // The topic's partition count and the source's floors: the store's watermark waits for each.
     partitionCount: transactionsPartitions,
     floors: source.eventTimeFloors,

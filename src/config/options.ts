@@ -230,6 +230,16 @@ export const SCORING_OPTIONS = defineOptions([
     help: 'Longest a record waits for its micro-batch to fill while the previous batch is written, in ms (an idle scorer starts a batch at once).',
   },
   {
+    key: 'batchesPerWrite',
+    flag: '--batches-per-write',
+    env: 'FRAUDSCORE_BATCHES_PER_WRITE',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    default: '4',
+    help: 'Most micro-batches prepared while a write runs and then written together (one produce and commit, one transaction); 1 writes each batch alone.',
+  },
+  {
     key: 'inferenceBudgetMs',
     flag: '--inference-budget-ms',
     env: 'FRAUDSCORE_INFERENCE_BUDGET_MS',

@@ -60,6 +60,8 @@ export interface ProcessorOptions {
   /** Largest micro-batch, and how long its first record may wait for it to fill. */
   maxBatch: number;
   maxWaitMs: number;
+  /** Most micro-batches written together when they were prepared during one write (default 1). */
+  batchesPerWrite?: number;
   /** A shadow model scored beside the champion (never decides). */
   challenger?: ChallengerHandle;
   observers?: readonly BatchObserver[];
@@ -113,6 +115,7 @@ export class Processor {
       (prepared) => this.write(prepared),
       opts.maxBatch,
       opts.maxWaitMs,
+      opts.batchesPerWrite ?? 1,
     );
     this.txs = new Array(opts.maxBatch);
     this.records = new Array(opts.maxBatch);
@@ -262,9 +265,13 @@ export class Processor {
     return { decisions, deadLetters, positions, arrivals };
   }
 
-  /** Sink write (and commit), then the per-decision metrics. Runs while the next batch is prepared. */
-  private async write(p: PreparedBatch): Promise<void> {
+  /**
+   * One sink write (and commit) for the batches prepared while the previous write ran, then the
+   * per-decision metrics. Runs while the next batches are prepared.
+   */
+  private async write(group: readonly PreparedBatch[]): Promise<void> {
     const m = this.metrics;
+    const p = group.length === 1 ? group[0] : mergeBatches(group);
     const { decisions, deadLetters, arrivals } = p;
     const n = decisions.length;
     const tw = performance.now();
@@ -293,6 +300,27 @@ export class Processor {
     if (decline > 0) m.decisions.DECLINE.inc(decline);
     this.stats.deadLetters += deadLetters.length;
   }
+}
+
+/** Batches in write order as one: decisions and dead letters appended, each partition's last position. */
+function mergeBatches(group: readonly PreparedBatch[]): PreparedBatch {
+  let n = 0;
+  for (const b of group) n += b.decisions.length;
+  const decisions: Decision[] = new Array(n);
+  const arrivals = new Float64Array(n);
+  const deadLetters: DeadLetter[] = [];
+  const positions = new Map<string, Position>();
+  let k = 0;
+  for (const b of group) {
+    for (let i = 0; i < b.decisions.length; i++, k++) {
+      decisions[k] = b.decisions[i];
+      arrivals[k] = b.arrivals[i];
+    }
+    for (const d of b.deadLetters) deadLetters.push(d);
+    // Later batches hold later offsets of a partition: the last one written stands.
+    for (const pos of b.positions) positions.set(`${pos.topic}/${pos.partition}`, pos);
+  }
+  return { decisions, deadLetters, positions: [...positions.values()], arrivals };
 }
 
 /** One record's features as the plain array the decision schema takes (no subarray view in between). */

@@ -135,7 +135,7 @@ describe('MicroBatcher', () => {
         await new Promise((r) => setTimeout(r, 5));
         return batch[0].offset;
       },
-      async (first) => {
+      async ([first]) => {
         events.push(`write ${first} start`);
         await new Promise((r) => setTimeout(r, 20));
         events.push(`write ${first} end`);
@@ -162,7 +162,7 @@ describe('MicroBatcher', () => {
     let failOnce = true;
     const b = new MicroBatcher<SourceRecord[]>(
       async (batch) => batch,
-      async (batch) => {
+      async ([batch]) => {
         if (failOnce && batch.some((r) => r.offset === '3')) {
           failOnce = false;
           throw new Error('broker down');
@@ -180,11 +180,58 @@ describe('MicroBatcher', () => {
     // The redelivery (a new submission of the same records) goes through.
     const b2 = new MicroBatcher<SourceRecord[]>(
       async (x) => x,
-      async (x) => void written.push(...x.map((r) => r.offset)),
+      async ([x]) => void written.push(...x.map((r) => r.offset)),
       2,
       1,
     );
     await b2.submit([rec(3), rec(4), rec(5), rec(6)]);
     expect(written).toEqual(['1', '2', '3', '4', '5', '6']);
+  });
+
+  it('writes the batches prepared during a write together, in order, at most batchesPerWrite at a time', async () => {
+    const writes: string[][] = [];
+    const b = new MicroBatcher<string>(
+      async (batch) => {
+        await new Promise((r) => setTimeout(r, 2));
+        return batch.map((r) => r.offset).join(',');
+      },
+      async (group) => {
+        writes.push([...group]);
+        await new Promise((r) => setTimeout(r, 40));
+      },
+      2,
+      1,
+      3,
+    );
+    await b.submit(Array.from({ length: 14 }, (_, i) => rec(i)));
+    // The first batch alone (nothing else was ready), then up to three batches per write.
+    expect(writes[0]).toEqual(['0,1']);
+    expect(writes.flat()).toEqual(['0,1', '2,3', '4,5', '6,7', '8,9', '10,11', '12,13']);
+    expect(Math.max(...writes.map((w) => w.length))).toBe(3);
+    expect(writes.length).toBeLessThanOrEqual(4);
+  });
+
+  it('after a failed write, writes none of the batches prepared behind it', async () => {
+    const written: string[] = [];
+    let calls = 0;
+    const b = new MicroBatcher<string>(
+      async (batch) => batch.map((r) => r.offset).join(','),
+      async (group) => {
+        await new Promise((r) => setTimeout(r, 20));
+        if (++calls === 2) throw new Error('broker down');
+        written.push(...group);
+      },
+      2,
+      1,
+      4,
+    );
+    const first = b.submit([rec(0), rec(1)]);
+    await new Promise((r) => setTimeout(r, 5));
+    // Prepared while [0,1] is written: all go in the second write, which fails.
+    const rest = b.submit([rec(2), rec(3), rec(4), rec(5), rec(6), rec(7)]);
+    await expect(first).resolves.toBeUndefined();
+    await expect(rest).rejects.toThrow('broker down');
+    await b.close();
+    expect(written).toEqual(['0,1']);
   });
 });

@@ -65,7 +65,29 @@ export interface CkMessageOut {
   headers?: Record<string, string>;
 }
 
+/** The librdkafka producer under the KafkaJS-compatible one (node-rdkafka's API). */
+export interface CkNativeProducer {
+  /** Throws on a local failure (queue full, record too large); the delivery report settles `opaque`. */
+  produce(
+    topic: string,
+    partition: number,
+    value: Buffer | null,
+    key: Buffer | string | null,
+    timestamp: number,
+    opaque: CkDeliveryOpaque,
+    headers: Record<string, string>[] | null,
+  ): unknown;
+}
+
+/** What the compatible layer's delivery handler calls for each record: resolve, or reject with its error. */
+export interface CkDeliveryOpaque {
+  resolve(report: unknown): void;
+  reject(err: unknown): void;
+}
+
 export interface CkProducer {
+  /** The native producer (the library marks it internal; absent or null, sendBatch is used). */
+  _getInternalClient?(): CkNativeProducer | null;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   sendBatch(b: { topicMessages: { topic: string; messages: CkMessageOut[] }[] }): Promise<unknown>;

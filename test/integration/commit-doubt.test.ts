@@ -41,6 +41,8 @@ function losingCommits(ck: CkKafka, lost: Set<number>, resumable: boolean, seen:
       const wrapped: CkProducer = {
         connect: () => p.connect(),
         disconnect: () => p.disconnect(),
+        // The sink produces through the native producer (one delivery handle per write).
+        _getInternalClient: () => p._getInternalClient?.() ?? null,
         sendBatch: (b) => p.sendBatch(b),
         sendOffsets: (a) => p.sendOffsets(a),
         abort: () => p.abort(),

@@ -27,12 +27,15 @@ export class RedisBatch {
   }
 
   /**
-   * Sends everything queued and resolves to one reply per command, in queue order. On a Cluster, a
+   * Sends everything queued and resolves to one reply per command, in queue order; with `timeoutMs`,
+   * rejects (timed out) when the whole batch has not been answered by then. On a Cluster, a
    * command answered MOVED (its slot moved, e.g. a replica was promoted) did not run: once the slot map
    * is fresh it is sent again to the new owner, up to MOVED_RETRIES times; the rest are not re-sent.
    */
-  async exec(client: RedisClient): Promise<Reply[]> {
+  async exec(client: RedisClient, timeoutMs = 0): Promise<Reply[]> {
     if (this.commands.length === 0) return [];
+    if (timeoutMs > 0)
+      return withTimeout(this.exec(client), timeoutMs, `a pipeline of ${this.commands.length} commands`);
     if (!isCluster(client)) return execOne(client.pipeline(), this.commands);
     const all = this.commands.map((_, i) => i);
     const replies = await this.execOnNodes(client, all);
@@ -72,6 +75,18 @@ export class RedisBatch {
     );
     return replies;
   }
+}
+
+/**
+ * Rejects with a "timed out" error (redis-errors.ts counts it as a timeout) when `p` has not settled
+ * within `ms`. One timer per pipeline: ioredis's own commandTimeout arms and clears one per command.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Command timed out: Redis did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** How often commands answered MOVED are sent again after a slot-map refresh. */

@@ -38,7 +38,7 @@ import { DAY_MS, LABEL_DELAY_DAYS, N_FEATURES } from './feature-names.js';
 import type { EnrichContext, FeatureStore } from './feature-store.js';
 import { BUCKET_MS, bucketOf, DEFAULT_KEY_PREFIX, type FeatureKeys, featureKeys } from './keys.js';
 import { readLuaScript } from './lua-scripts.js';
-import { RedisBatch, type RedisClient, type Reply } from './redis-batch.js';
+import { RedisBatch, type RedisClient, type Reply, withTimeout } from './redis-batch.js';
 import { fatalConnectError, parseRedisSeeds } from './redis-connection.js';
 import { type RedisErrorCause, RedisErrorReporter } from './redis-errors.js';
 import { DEFAULT_WATERMARK_IDLE_MS, Watermark } from './watermark.js';
@@ -199,7 +199,7 @@ export class RedisFeatureStore implements FeatureStore {
       onIdle: options.onWatermarkIdle,
     });
     const redisOptions = {
-      commandTimeout: this.commandTimeoutMs,
+      // No commandTimeout: every command goes in a RedisBatch, timed once per batch (redis-batch.ts).
       // Fail fast: nothing waits for a reconnect; the batch is decided on default features instead.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -379,7 +379,7 @@ export class RedisFeatureStore implements FeatureStore {
     batch.push(hash, (p) => p.hset(hash, 'p', '0'));
     batch.push(hash, (p) => p.del(hash));
     batch.push(wm, (p) => p.hgetall(wm));
-    throwFirst(await batch.exec(this.redis));
+    throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
   }
 
   /** ioredis ignores a failed SELECT and stays on database 0: ask again and refuse to start. */
@@ -391,7 +391,7 @@ export class RedisFeatureStore implements FeatureStore {
     } catch {}
     if (!Number.isInteger(db) || db === 0) return;
     try {
-      await this.redis.select(db);
+      await withTimeout(this.redis.select(db), this.commandTimeoutMs, 'SELECT');
     } catch (err) {
       this.fail();
       throw new FraudError(
@@ -416,7 +416,7 @@ export class RedisFeatureStore implements FeatureStore {
     const key = this.keys.meta;
     batch.push(key, (p) => p.set(key, value, 'NX'));
     const get = batch.push(key, (p) => p.get(key));
-    const replies = await batch.exec(this.redis);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
     this.adoptMarker(replies[get][1] as string | null);
   }
@@ -632,7 +632,7 @@ export class RedisFeatureStore implements FeatureStore {
       wmIdx = batch.push(k.watermark, (p) => p.hgetall(k.watermark));
     }
 
-    const replies = await batch.exec(this.redis);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
 
     // An emptied Redis: drop everything cached, mark from when the state is whole, and start over.
@@ -824,7 +824,7 @@ export class RedisFeatureStore implements FeatureStore {
         await sleep(WAIT_POLL_MS);
         const batch = new RedisBatch();
         batch.push(key, (p) => p.hgetall(key));
-        const replies = await batch.exec(this.redis);
+        const replies = await batch.exec(this.redis, this.commandTimeoutMs);
         throwFirst(replies);
         this.watermark.update(hgetall(replies[0][1]), Date.now());
       }
@@ -845,7 +845,7 @@ export class RedisFeatureStore implements FeatureStore {
       if (hi < term[i].covered) continue;
       this.queueTerminalReads(batch, term[i], hi, true, reads, refreshed);
     }
-    const replies = await batch.exec(this.redis);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
     for (const c of custReads) {
       // Rebuild from the whole log, leaving out this batch's own appends: they are added in batch order.
@@ -898,7 +898,7 @@ export class RedisFeatureStore implements FeatureStore {
   private async restoreCaches(): Promise<void> {
     let batch = new RedisBatch();
     const flush = async () => {
-      throwFirst(await batch.exec(this.redis));
+      throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
       batch = new RedisBatch();
     };
     for (const st of this.customers.values()) {
@@ -952,7 +952,7 @@ export class RedisFeatureStore implements FeatureStore {
         batch.push(key, (p) => p.append(key, entry));
         batch.push(key, (p) => p.pexpire(key, this.ttlArg));
       }
-      throwFirst(await batch.exec(this.redis));
+      throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
       // Our own cache sees them at once; other members at their next refresh.
       for (const label of fraud)
         this.terminals.get(label.terminal_id)?.win.mark(label.transaction_id, label.reported_time);
@@ -977,7 +977,7 @@ export class RedisFeatureStore implements FeatureStore {
     this.healthy = false;
     this.dropCaches();
     try {
-      await this.redis.quit();
+      await withTimeout(this.redis.quit(), this.commandTimeoutMs, 'QUIT');
     } catch {
       this.redis.disconnect();
     }

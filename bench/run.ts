@@ -577,6 +577,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     model: modelDir,
     cpus: (await import('node:os')).cpus().length,
+    // The scorer children run on this Node too (process.execPath).
+    node: process.version,
     inference,
     e2e: e,
     rss_mb: rssMb,

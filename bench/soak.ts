@@ -24,8 +24,11 @@ function rssMb(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const up = spawnSync('bash', [fromRoot('scripts/stack.sh'), 'up'], { stdio: 'ignore' });
-  if (up.status !== 0) throw new Error('could not start the local stack (bash scripts/stack.sh up)');
+  // KAFKA_BROKERS names a running stack; without it the default local stack is started.
+  if (process.env.KAFKA_BROKERS === undefined) {
+    const up = spawnSync('bash', [fromRoot('scripts/stack.sh'), 'up'], { stdio: 'ignore' });
+    if (up.status !== 0) throw new Error('could not start the local stack (bash scripts/stack.sh up)');
+  }
   const kafka = new Kafka({ clientId: 'soak', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

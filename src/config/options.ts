@@ -237,7 +237,7 @@ export const SCORING_OPTIONS = defineOptions([
     min: 1,
     max: 64,
     default: '4',
-    help: 'Most micro-batches prepared while a write runs and then written together (one produce and commit, one transaction); 1 writes each batch alone.',
+    help: 'Most micro-batches prepared while a write runs and then written together (one produce and commit, one transaction; at most 2,048 records unless one batch holds more); 1 writes each batch alone.',
   },
   {
     key: 'inferenceBudgetMs',

@@ -16,6 +16,9 @@ function fail(owners: readonly Submission[], err: unknown): void {
   }
 }
 
+/** Most records a grouped write holds (a single micro-batch may hold more: it is written alone). */
+export const WRITE_RECORDS = 2048;
+
 /** Turns a micro-batch into what must be written (decode, features, scoring, policy). */
 export type BatchPreparer<P> = (records: SourceRecord[]) => Promise<P>;
 /** Writes (and commits) prepared batches, in order, as one write (one produce and commit). */
@@ -166,11 +169,20 @@ export class MicroBatcher<P> {
     if (this.pending.length > 0) this.schedule();
   }
 
-  /** Writes every batch prepared so far as one write, unless a write is in progress. */
+  /**
+   * Writes the batches prepared so far as one write, unless a write is in progress. Grouping stops at
+   * WRITE_RECORDS (or one batch, when batches are bigger): it must not make a produce request much
+   * bigger than a micro-batch's own (kafkajs sends one record batch per partition per request).
+   */
   private startWrite(): void {
     if (this.writing || this.ready.length === 0) return;
-    const group = this.ready;
-    this.ready = [];
+    let take = 1;
+    let records = this.ready[0].owners.length;
+    while (take < this.ready.length && records + this.ready[take].owners.length <= WRITE_RECORDS) {
+      records += this.ready[take].owners.length;
+      take++;
+    }
+    const group = this.ready.splice(0, take);
     this.writing = true;
     const prepared = group.map((g) => g.prepared);
     this.write(prepared).then(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MicroBatcher } from '../../src/pipeline/micro-batcher.js';
+import { MicroBatcher, WRITE_RECORDS } from '../../src/pipeline/micro-batcher.js';
 import type { SourceRecord } from '../../src/pipeline/source.js';
 
 const rec = (i: number): SourceRecord => ({
@@ -233,5 +233,22 @@ describe('MicroBatcher', () => {
     await expect(rest).rejects.toThrow('broker down');
     await b.close();
     expect(written).toEqual(['0,1']);
+  });
+
+  it('never groups past WRITE_RECORDS records in one write', async () => {
+    const sizes: number[] = [];
+    const b = new MicroBatcher<number>(
+      async (batch) => batch.length,
+      async (group) => {
+        sizes.push(group.reduce((a, n) => a + n, 0));
+        await new Promise((r) => setTimeout(r, 30));
+      },
+      WRITE_RECORDS / 2 + 1,
+      1,
+      4,
+    );
+    await b.submit(Array.from({ length: 4 * (WRITE_RECORDS / 2 + 1) }, (_, i) => rec(i)));
+    // Two such batches exceed the bound: each is written alone, however many wait.
+    expect(sizes).toEqual([1, 1, 1, 1].map(() => WRITE_RECORDS / 2 + 1));
   });
 });

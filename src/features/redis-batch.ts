@@ -28,22 +28,22 @@ export class RedisBatch {
 
   /**
    * Sends everything queued and resolves to one reply per command, in queue order; with `timeoutMs`,
-   * rejects (timed out) when the whole batch has not been answered by then. On a Cluster, a
+   * each round trip rejects (timed out) when it has not been answered by then. On a Cluster, a
    * command answered MOVED (its slot moved, e.g. a replica was promoted) did not run: once the slot map
    * is fresh it is sent again to the new owner, up to MOVED_RETRIES times; the rest are not re-sent.
    */
   async exec(client: RedisClient, timeoutMs = 0): Promise<Reply[]> {
     if (this.commands.length === 0) return [];
-    if (timeoutMs > 0)
-      return withTimeout(this.exec(client), timeoutMs, `a pipeline of ${this.commands.length} commands`);
-    if (!isCluster(client)) return execOne(client.pipeline(), this.commands);
+    const timed = <T>(p: Promise<T>): Promise<T> =>
+      timeoutMs > 0 ? withTimeout(p, timeoutMs, `a pipeline of ${this.commands.length} commands`) : p;
+    if (!isCluster(client)) return timed(execOne(client.pipeline(), this.commands));
     const all = this.commands.map((_, i) => i);
-    const replies = await this.execOnNodes(client, all);
+    const replies = await timed(this.execOnNodes(client, all));
     for (let attempt = 0; attempt < MOVED_RETRIES; attempt++) {
       const moved = all.filter((i) => isMoved(replies[i][0]));
       if (moved.length === 0) break;
       await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
-      const again = await this.execOnNodes(client, moved);
+      const again = await timed(this.execOnNodes(client, moved));
       for (let j = 0; j < moved.length; j++) replies[moved[j]] = again[j];
     }
     return replies;

@@ -28,9 +28,16 @@ export class RedisBatch {
 
   /**
    * Sends everything queued and resolves to one reply per command, in queue order; with `timeoutMs`,
-   * each round trip rejects (timed out) when it has not been answered by then. On a Cluster, a
-   * command answered MOVED (its slot moved, e.g. a replica was promoted) did not run: once the slot map
-   * is fresh it is sent again to the new owner, up to MOVED_RETRIES times; the rest are not re-sent.
+   * each round trip rejects (timed out) when it has not been answered by then.
+   *
+   * On a Cluster, a failover answers some commands without running them, and they are sent again, up to
+   * FAILOVER_RETRIES times:
+   * - MOVED (the slot moved, e.g. a replica was promoted): once the slot map is fresh, to the new owner;
+   * - "Connection is closed." (ioredis refuses a command for a node whose connection is still being
+   *   opened, such as a just-promoted replica, and fails the commands in flight on a node it drops from
+   *   its pool): once that node's connection is ready, at most `timeoutMs` (or 1 s) later.
+   * Resending is safe for the store's commands: reads and overwrites are idempotent, and a log entry
+   * appended twice counts once.
    */
   async exec(client: RedisClient, timeoutMs = 0): Promise<Reply[]> {
     if (this.commands.length === 0) return [];
@@ -39,14 +46,37 @@ export class RedisBatch {
     if (!isCluster(client)) return timed(execOne(client.pipeline(), this.commands));
     const all = this.commands.map((_, i) => i);
     const replies = await timed(this.execOnNodes(client, all));
-    for (let attempt = 0; attempt < MOVED_RETRIES; attempt++) {
-      const moved = all.filter((i) => isMoved(replies[i][0]));
-      if (moved.length === 0) break;
-      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
-      const again = await timed(this.execOnNodes(client, moved));
-      for (let j = 0; j < moved.length; j++) replies[moved[j]] = again[j];
+    for (let attempt = 0; attempt < FAILOVER_RETRIES; attempt++) {
+      const again = all.filter((i) => isMoved(replies[i][0]) || isClosed(replies[i][0]));
+      if (again.length === 0) break;
+      if (again.some((i) => isMoved(replies[i][0])))
+        await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      await this.nodesReady(client, again, timeoutMs > 0 ? timeoutMs : 1000);
+      const r = await timed(this.execOnNodes(client, again));
+      for (let j = 0; j < again.length; j++) replies[again[j]] = r[j];
     }
     return replies;
+  }
+
+  /** Waits (at most `ms`) until the connections to the nodes that serve the commands `idx` are ready. */
+  private async nodesReady(client: Cluster, idx: readonly number[], ms: number): Promise<void> {
+    const wanted = new Set<string>();
+    for (const i of idx) {
+      const node = client.slots[keySlot(this.commands[i].key)]?.[0];
+      if (node !== undefined) wanted.add(node);
+    }
+    const opening = client
+      .nodes('all')
+      .filter((r) => wanted.has(`${r.options.host}:${r.options.port}`) && OPENING.has(r.status));
+    if (opening.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(opening.map((r) => new Promise<void>((resolve) => settled(r, () => resolve())))),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** One pipeline per node that serves the commands `idx`, in parallel; replies in the order of `idx`. */
@@ -89,11 +119,32 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** How often commands answered MOVED are sent again after a slot-map refresh. */
-const MOVED_RETRIES = 3;
+/** How often commands a failover answered without running them are sent again. */
+const FAILOVER_RETRIES = 3;
+
+/** Connection states of an ioredis node that end in 'ready' or in a failure, soon. */
+const OPENING = new Set(['connecting', 'connect', 'reconnecting']);
 
 function isMoved(err: Error | null): boolean {
   return err?.message.startsWith('MOVED ') === true;
+}
+
+/** ioredis's CONNECTION_CLOSED_ERROR_MSG: the command was refused or dropped by the client, not by Redis. */
+function isClosed(err: Error | null): boolean {
+  return err?.message === 'Connection is closed.';
+}
+
+/** Calls `done` once `node` is ready or its connection attempt failed. */
+function settled(node: Redis, done: () => void): void {
+  const finish = () => {
+    node.off('ready', finish);
+    node.off('end', finish);
+    node.off('close', finish);
+    done();
+  };
+  node.once('ready', finish);
+  node.once('end', finish);
+  node.once('close', finish);
 }
 
 async function execOne(pipeline: Pipeline, commands: readonly Command[]): Promise<Reply[]> {

@@ -177,8 +177,6 @@ export class RedisFeatureStore implements FeatureStore {
   private pendingTxs = 0;
   private droppedTxs = 0;
   private readonly isCluster: boolean;
-  /** Timeout of one RedisBatch round trip; 0 where ioredis times each command (a Cluster). */
-  private readonly batchTimeoutMs: number;
   private slotsRefreshedAt = 0;
   /** Terminal buckets the batch in flight reads for the first time (rolled back if it fails). */
   private readonly unread: [TerminalState, number][] = [];
@@ -200,12 +198,9 @@ export class RedisFeatureStore implements FeatureStore {
       idleMs: options.watermarkIdleMs ?? DEFAULT_WATERMARK_IDLE_MS,
       onIdle: options.onWatermarkIdle,
     });
-    // A single Redis: no commandTimeout, every command goes in a RedisBatch timed once per round trip
-    // (ioredis arms and clears a timer per command). A Cluster keeps ioredis's per-command timeout: a
-    // CLUSTER FAILOVER test degraded batches without it ("Connection is closed."), not yet understood.
-    this.batchTimeoutMs = options.cluster === true ? 0 : this.commandTimeoutMs;
     const redisOptions = {
-      commandTimeout: options.cluster === true ? this.commandTimeoutMs : undefined,
+      // No commandTimeout: every command goes in a RedisBatch, timed once per round trip (ioredis arms and
+      // clears a timer per command).
       // Fail fast: nothing waits for a reconnect; the batch is decided on default features instead.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -241,6 +236,9 @@ export class RedisFeatureStore implements FeatureStore {
       const { host, port } = seeds.nodes[0];
       this.redis = new Redis({ host, port, db: seeds.db, lazyConnect: true, ...redisOptions, ...auth });
     }
+    // Every node connected as soon as the client knows it, replicas too: a promoted replica then
+    // takes commands at once (ioredis refuses them while a node's connection is being opened).
+    if (this.redis instanceof Cluster) this.redis.on('+node', (node: Redis) => node.connect().catch(() => {}));
     this.redis.on('error', (err) => {
       this.lastError = err;
       this.healthy = false;
@@ -385,7 +383,7 @@ export class RedisFeatureStore implements FeatureStore {
     batch.push(hash, (p) => p.hset(hash, 'p', '0'));
     batch.push(hash, (p) => p.del(hash));
     batch.push(wm, (p) => p.hgetall(wm));
-    throwFirst(await batch.exec(this.redis, this.batchTimeoutMs));
+    throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
   }
 
   /** ioredis ignores a failed SELECT and stays on database 0: ask again and refuse to start. */
@@ -422,7 +420,7 @@ export class RedisFeatureStore implements FeatureStore {
     const key = this.keys.meta;
     batch.push(key, (p) => p.set(key, value, 'NX'));
     const get = batch.push(key, (p) => p.get(key));
-    const replies = await batch.exec(this.redis, this.batchTimeoutMs);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
     this.adoptMarker(replies[get][1] as string | null);
   }
@@ -638,7 +636,7 @@ export class RedisFeatureStore implements FeatureStore {
       wmIdx = batch.push(k.watermark, (p) => p.hgetall(k.watermark));
     }
 
-    const replies = await batch.exec(this.redis, this.batchTimeoutMs);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
 
     // An emptied Redis: drop everything cached, mark from when the state is whole, and start over.
@@ -830,7 +828,7 @@ export class RedisFeatureStore implements FeatureStore {
         await sleep(WAIT_POLL_MS);
         const batch = new RedisBatch();
         batch.push(key, (p) => p.hgetall(key));
-        const replies = await batch.exec(this.redis, this.batchTimeoutMs);
+        const replies = await batch.exec(this.redis, this.commandTimeoutMs);
         throwFirst(replies);
         this.watermark.update(hgetall(replies[0][1]), Date.now());
       }
@@ -851,7 +849,7 @@ export class RedisFeatureStore implements FeatureStore {
       if (hi < term[i].covered) continue;
       this.queueTerminalReads(batch, term[i], hi, true, reads, refreshed);
     }
-    const replies = await batch.exec(this.redis, this.batchTimeoutMs);
+    const replies = await batch.exec(this.redis, this.commandTimeoutMs);
     throwFirst(replies);
     for (const c of custReads) {
       // Rebuild from the whole log, leaving out this batch's own appends: they are added in batch order.
@@ -904,7 +902,7 @@ export class RedisFeatureStore implements FeatureStore {
   private async restoreCaches(): Promise<void> {
     let batch = new RedisBatch();
     const flush = async () => {
-      throwFirst(await batch.exec(this.redis, this.batchTimeoutMs));
+      throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
       batch = new RedisBatch();
     };
     for (const st of this.customers.values()) {
@@ -958,7 +956,7 @@ export class RedisFeatureStore implements FeatureStore {
         batch.push(key, (p) => p.append(key, entry));
         batch.push(key, (p) => p.pexpire(key, this.ttlArg));
       }
-      throwFirst(await batch.exec(this.redis, this.batchTimeoutMs));
+      throwFirst(await batch.exec(this.redis, this.commandTimeoutMs));
       // Our own cache sees them at once; other members at their next refresh.
       for (const label of fraud)
         this.terminals.get(label.terminal_id)?.win.mark(label.transaction_id, label.reported_time);

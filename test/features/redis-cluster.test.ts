@@ -146,33 +146,49 @@ describe('RedisFeatureStore on a Redis Cluster as the least-privilege ACL user',
 });
 
 describe('RedisFeatureStore on a Redis Cluster: a planned failover', () => {
-  it('follows CLUSTER FAILOVER without a degraded batch: commands answered MOVED are sent to the new master', async () => {
+  // CLUSTER FAILOVER there and back, batches sent all the while. After the switch the old master answers
+  // MOVED, and ioredis refuses commands for the promoted replica until its connection is open ("Connection
+  // is closed."): RedisBatch sends both kinds again. Before it did, 22 of 40 batches sent right after a
+  // failover were degraded under CPU load.
+  it('follows CLUSTER FAILOVER there and back without a degraded batch, features as in memory', async () => {
     const { store, cleanup } = await redisStore({}, target);
-    try {
-      const batch = (k: number) =>
-        Array.from({ length: 64 }, (_, i) => tx(`m${k}-${i}`, `c${i % 31}`, `t${i % 17}`, T0 + k * 100_000 + i, 100));
-      const out = new Float32Array(64 * N_FEATURES);
-      expect(await store.enrich(batch(0), 64, out)).toBeNull();
-      const [master, replica] = [...(await replicated()).entries()][0];
-      expect(cli(replica, 'cluster', 'failover')).toBe('OK');
-      const deadline = Date.now() + 30_000;
-      while (!(cli(replica, 'role').startsWith('master') && cli(master, 'role').startsWith('slave'))) {
-        if (Date.now() > deadline) throw new Error('CLUSTER FAILOVER did not complete');
-        await sleep(20);
-      }
-      // The client still maps the moved slots to the old master, which now answers MOVED.
-      expect(await store.enrich(batch(1), 64, out)).toBeNull();
-      const memory = new MemoryFeatureStore();
-      const ref = new Float32Array(64 * N_FEATURES);
-      await memory.enrich(batch(0), 64, ref);
-      await memory.enrich(batch(1), 64, ref);
+    const memory = new MemoryFeatureStore();
+    let k = 0;
+    let checked = 0;
+    const out = new Float32Array(64 * N_FEATURES);
+    const ref = new Float32Array(64 * N_FEATURES);
+    const one = async () => {
+      k++;
+      const txs = Array.from({ length: 64 }, (_, i) =>
+        tx(`m${k}-${i}`, `c${i % 31}`, `t${i % 17}`, T0 + k * 100_000 + i, 100),
+      );
+      const cause = await store.enrich(txs, 64, out);
+      expect(cause === null ? null : `batch ${k}: ${cause} (${(store.lastFailure as Error)?.message})`).toBeNull();
+      await memory.enrich(txs, 64, ref);
       expect(Array.from(out)).toEqual(Array.from(ref));
-      expect(out[63 * N_FEATURES + 3]).toBe(6); // c1: 3 in each batch
+      checked++;
+    };
+    try {
+      await one();
+      const [first] = [...(await replicated()).entries()];
+      for (const [master, replica] of [first, [first[1], first[0]]]) {
+        expect(cli(replica, 'cluster', 'failover')).toBe('OK');
+        const deadline = Date.now() + 30_000;
+        while (!(cli(replica, 'role').startsWith('master') && cli(master, 'role').startsWith('slave'))) {
+          if (Date.now() > deadline) throw new Error('CLUSTER FAILOVER did not complete');
+          await one();
+        }
+        // The client still maps the moved slots to the old master, which now answers MOVED.
+        await one();
+        await replicated();
+        await one();
+      }
+      expect(checked).toBeGreaterThanOrEqual(5);
     } finally {
       await cleanup();
       await store.close();
     }
-  });
+  }, 120_000);
 });
 
 interface Run {

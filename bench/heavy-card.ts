@@ -116,28 +116,26 @@ export async function heavyCardRun(o: HeavyCardOptions): Promise<HeavyCardRun> {
       others_p50_ms: 0,
       others_p99_ms: 0,
     };
-    reader = await startReader(o.brokers, topics.decisions, `${name}.reader`, (values, receivedAt) => {
-      for (const v of values) {
-        if (v === null) continue;
-        const d = decisionAvro.fromBuffer(v.subarray(5)) as Decision;
-        if (d.customer_id === WARMUP) {
-          ready = true;
-          continue;
-        }
-        if (d.customer_id === HEAVY_CARD) {
-          r.heavy_decided++;
-          if (d.degraded) r.heavy_degraded++;
-          continue;
-        }
-        if (d.degraded) {
-          r.others_degraded++;
-          const c = d.degraded_cause ?? '?';
-          r.others_causes[c] = (r.others_causes[c] ?? 0) + 1;
-        }
-        if (d.event_time >= warmupEnd) {
-          r.others_decided++;
-          latencies.push(receivedAt - d.event_time);
-        }
+    reader = await startReader(o.brokers, topics.decisions, `${name}.reader`, (v, receivedAt) => {
+      if (v === null) return;
+      const d = decisionAvro.fromBuffer(v.subarray(5)) as Decision;
+      if (d.customer_id === WARMUP) {
+        ready = true;
+        return;
+      }
+      if (d.customer_id === HEAVY_CARD) {
+        r.heavy_decided++;
+        if (d.degraded) r.heavy_degraded++;
+        return;
+      }
+      if (d.degraded) {
+        r.others_degraded++;
+        const c = d.degraded_cause ?? '?';
+        r.others_causes[c] = (r.others_causes[c] ?? 0) + 1;
+      }
+      if (d.event_time >= warmupEnd) {
+        r.others_decided++;
+        latencies.push(receivedAt - d.event_time);
       }
     });
 

@@ -1,5 +1,5 @@
-// The bench's decision reader: librdkafka (fetches in its own threads, woken when its queue fills) so
-// that event→decision is not inflated by the reader itself; kafkajs' reader added ≈35 ms at p50.
+// The bench's decision reader: librdkafka (fetches in its own threads, a native thread hands each record
+// over) so that event→decision is not inflated by the reader itself; kafkajs' reader added ≈35 ms at p50.
 // readerRoundTrip() shows what it adds: produce→read with nothing in between.
 import { loadConfluent } from '../src/kafka/confluent-client.js';
 
@@ -7,16 +7,21 @@ export interface Reader {
   stop(): Promise<void>;
 }
 
-interface CkReaderMessage {
+interface CkNativeMessage {
   value: Buffer | null;
-  timestamp: string;
+  /** The record's timestamp, ms (LogAppendTime on the round-trip topic). */
+  timestamp: number;
 }
 
-interface CkReaderConsumer {
-  connect(): Promise<void>;
-  subscribe(s: { topics: string[] }): Promise<void>;
-  run(cfg: { eachBatch(p: { batch: { messages: CkReaderMessage[] } }): Promise<void> }): Promise<void>;
-  disconnect(): Promise<void>;
+/** librdkafka's own consumer API (not the KafkaJS-compatible one): flowing mode, a 'data' event per record. */
+interface CkNativeConsumer {
+  connect(opts: Record<string, unknown>, cb: (err: Error | null) => void): void;
+  subscribe(topics: string[]): void;
+  consume(): void;
+  setDefaultConsumeTimeout(ms: number): void;
+  setDefaultConsumeLoopTimeoutDelay(ms: number): void;
+  on(event: 'data', cb: (m: CkNativeMessage) => void): void;
+  disconnect(cb: () => void): void;
 }
 
 interface CkRoundTripProducer {
@@ -29,42 +34,44 @@ interface CkRoundTripProducer {
 export const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 /**
- * Reads `topic` from the beginning (read_committed) and hands each fetched batch's values over with
- * the time they reached this process (`preciseNow()`).
+ * Reads `topic` from the beginning (read_committed) and hands each record's value over with the time it
+ * reached this process (`preciseNow()`) and its timestamp.
+ *
+ * Flowing mode: a native thread polls librdkafka's queue and wakes the event loop per record. The
+ * KafkaJS-compatible consumer instead runs each consume() on the libuv pool, one more thread hop:
+ * produce→read p50 / p99 2.8–3.6 / 6.2–14.5 ms against 1.4–1.8 / 3.2–6.8 ms here (three A/B pairs,
+ * 1,000 records/s, bench/reader.ts readerRoundTrip).
  */
 export async function startReader(
   brokers: string[],
   topic: string,
   groupId: string,
-  onValues: (values: (Buffer | null)[], receivedAt: number, messages: readonly CkReaderMessage[]) => void,
+  onRecord: (value: Buffer | null, receivedAt: number, timestamp: number) => void,
 ): Promise<Reader> {
-  const ck = loadConfluent();
-  const kafka = new ck.KafkaJS.Kafka({ kafkaJS: { brokers, logLevel: ck.KafkaJS.logLevel.NOTHING } });
-  const consumer = kafka.consumer({
-    'group.id': groupId,
-    'auto.offset.reset': 'earliest',
-    'enable.auto.commit': false,
-    'isolation.level': 'read_committed',
-    // A long poll: with fetch.min.bytes 1 the broker answers as soon as a record (or, read_committed,
-    // a commit marker) arrives. The former 1 ms wait answered no sooner (measured: produce→read p50
-    // 2.3 ms either way) and cost ~1,000 empty fetches a second per broker on a 2-core machine.
-    'fetch.wait.max.ms': 100,
-    'socket.nagle.disable': true,
-    'js.consumer.max.batch.size': -1,
-  }) as unknown as CkReaderConsumer;
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic] });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = preciseNow();
-      onValues(
-        batch.messages.map((m) => m.value),
-        now,
-        batch.messages,
-      );
+  const ck = loadConfluent() as unknown as {
+    KafkaConsumer: new (conf: Record<string, unknown>, topicConf: Record<string, unknown>) => CkNativeConsumer;
+  };
+  const consumer = new ck.KafkaConsumer(
+    {
+      'bootstrap.servers': brokers.join(','),
+      'group.id': groupId,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+      // A long poll: with fetch.min.bytes 1 the broker answers as soon as a record (or, read_committed,
+      // a commit marker) arrives. A 1 ms wait answered no sooner and cost ~1,000 empty fetches a second.
+      'fetch.wait.max.ms': 100,
+      'socket.nagle.disable': true,
     },
-  });
-  return { stop: () => consumer.disconnect() };
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  // The native loop waits at most 100 ms per poll (a record ends the wait at once) and never sleeps.
+  consumer.setDefaultConsumeTimeout(100);
+  consumer.setDefaultConsumeLoopTimeoutDelay(0);
+  consumer.on('data', (m) => onRecord(m.value, preciseNow(), m.timestamp));
+  consumer.subscribe([topic]);
+  consumer.consume();
+  return { stop: () => new Promise<void>((resolve) => consumer.disconnect(() => resolve())) };
 }
 
 export interface RoundTrip {
@@ -90,12 +97,10 @@ export async function readerRoundTrip(
 ): Promise<RoundTrip> {
   const lat: number[] = [];
   const afterAppend: number[] = [];
-  const reader = await startReader(brokers, topic, `${topic}-reader`, (_values, now, messages) => {
-    for (const m of messages) {
-      if (m.value === null) continue;
-      lat.push(now - m.value.readDoubleBE(0));
-      afterAppend.push(now - Number(m.timestamp));
-    }
+  const reader = await startReader(brokers, topic, `${topic}-reader`, (value, now, timestamp) => {
+    if (value === null) return;
+    lat.push(now - value.readDoubleBE(0));
+    afterAppend.push(now - timestamp);
   });
   await new Promise((r) => setTimeout(r, 2000));
   const ck = loadConfluent();

@@ -271,13 +271,11 @@ async function pacedLatency(
   const latencies: number[] = [];
   const inScorer: number[] = [];
   const toScored: number[] = [];
-  const reader = await startReader(BROKERS, t.out, `${run}-reader-${rate}-${client}-${delivery}`, (values, now) => {
-    for (const v of values) {
-      const d = type.fromBuffer(v!.subarray(5)) as Decision;
-      latencies.push(now - d.event_time);
-      inScorer.push(d.latency_us / 1000);
-      toScored.push(d.scored_at - d.event_time);
-    }
+  const reader = await startReader(BROKERS, t.out, `${run}-reader-${rate}-${client}-${delivery}`, (v, now) => {
+    const d = type.fromBuffer(v!.subarray(5)) as Decision;
+    latencies.push(now - d.event_time);
+    inScorer.push(d.latency_us / 1000);
+    toScored.push(d.scored_at - d.event_time);
   });
   await sleep(1000);
   const enc = transactionEncoder();

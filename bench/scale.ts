@@ -240,11 +240,9 @@ async function runCount(
     const type = decisionType();
     const lat: number[] = [];
     let pacedFrom = Number.POSITIVE_INFINITY;
-    const reader = await startReader(stack.brokers, t.out, `${name}.reader`, (values, now) => {
-      for (const v of values) {
-        const d = type.fromBuffer(v!.subarray(5)) as Decision;
-        if (d.event_time >= pacedFrom) lat.push(now - d.event_time);
-      }
+    const reader = await startReader(stack.brokers, t.out, `${name}.reader`, (v, now) => {
+      const d = type.fromBuffer(v!.subarray(5)) as Decision;
+      if (d.event_time >= pacedFrom) lat.push(now - d.event_time);
     });
     await sleep(2000);
     const pacer = kafka.producer();

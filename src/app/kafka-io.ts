@@ -1,6 +1,7 @@
 // The scorer's Kafka Source/Sink pair, of the chosen client, connected; start-up waits at most
 // --connect-timeout-ms.
 
+import { withDeadline } from '../deadline.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import type { kafkaClient } from '../kafka/client.js';
 import { compressionType } from '../kafka/compression.js';
@@ -134,29 +135,18 @@ async function connectSink(
   }
 }
 
-async function withTimeout<T>(
+function withTimeout<T>(
   p: Promise<T>,
   cfg: Pick<KafkaIoOptions, 'brokers' | 'connectTimeoutMs'>,
   what: string,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new FraudError(
-                ErrorCodes.STACK_UNAVAILABLE,
-                `${what} could not connect to Kafka at ${cfg.brokers.join(',')} within ${cfg.connectTimeoutMs} ms; check KAFKA_BROKERS and that the broker is up (\`npm run stack:up\` locally)`,
-              ),
-            ),
-          cfg.connectTimeoutMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withDeadline(
+    p,
+    cfg.connectTimeoutMs,
+    () =>
+      new FraudError(
+        ErrorCodes.STACK_UNAVAILABLE,
+        `${what} could not connect to Kafka at ${cfg.brokers.join(',')} within ${cfg.connectTimeoutMs} ms; check KAFKA_BROKERS and that the broker is up (\`npm run stack:up\` locally)`,
+      ),
+  );
 }

@@ -3,6 +3,7 @@
 // names one key, so no command can span slots.
 
 import type { Cluster, Redis } from 'ioredis';
+import { withDeadline } from '../deadline.js';
 
 export type RedisClient = Redis | Cluster;
 type Pipeline = ReturnType<Redis['pipeline']>;
@@ -112,11 +113,7 @@ export class RedisBatch {
  * within `ms`. One timer per pipeline: ioredis's own commandTimeout arms and clears one per command.
  */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Command timed out: Redis did not answer ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(p, ms, () => new Error(`Command timed out: Redis did not answer ${what} within ${ms} ms`));
 }
 
 /** How often commands a failover answered without running them are sent again. */

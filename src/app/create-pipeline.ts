@@ -142,6 +142,7 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
           url: f.redisUrl,
           prefix: f.redisPrefix,
           commandTimeoutMs: f.redisTimeoutMs,
+          maxCachedEntries: f.featureCacheEntries,
           // Redis TLS, password file and Cluster (issues 12, 13).
           cluster: f.redisCluster,
           ...(await loadRedisSecrets(f.redisUrl, {

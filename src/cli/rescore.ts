@@ -82,6 +82,8 @@ export interface RescoreOptions {
   redisUrl?: string;
   /** Feature round-trip timeout (default: rescore's table). */
   redisTimeoutMs?: number;
+  /** Transactions the feature store keeps in memory (default: the scorer's). */
+  featureCacheEntries?: number;
   runId?: string;
   keepFeatures?: boolean;
   /** Batching, inference budget and deadline, thresholds (defaults: the SCORING_OPTIONS table). */
@@ -199,6 +201,7 @@ export async function rescore(o: RescoreOptions): Promise<RescoreResult> {
       redisUrl: o.redisUrl,
       redisPrefix: prefix,
       redisTimeoutMs: o.redisTimeoutMs ?? defaults.redisTimeoutMs,
+      featureCacheEntries: o.featureCacheEntries ?? defaults.featureCacheEntries,
       redisCluster: false,
       redisPasswordFile: undefined,
       redisTlsCa: undefined,

@@ -6,6 +6,7 @@ import { HANDBOOK_DEFAULTS } from '../simulate/handbook.js';
 import { KAFKA_SECURITY_OPTIONS } from './kafka-security-options.js';
 import { defineOptions } from './option-spec.js';
 import {
+  FEATURE_CACHE_OPTION,
   PROGRESS_OPTIONS,
   REDIS_CONNECTION_OPTIONS,
   SCHEMA_REGISTRY_CLIENT_OPTIONS,
@@ -476,6 +477,7 @@ export const REPLAY_OPTIONS = defineOptions([
 
 /** Rescore's feature round-trip bound: not the scorer's. */
 export const RESCORE_FEATURE_OPTIONS = defineOptions([
+  FEATURE_CACHE_OPTION,
   {
     key: 'redisTimeoutMs',
     flag: '--redis-timeout-ms',

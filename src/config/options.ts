@@ -339,6 +339,19 @@ export const REDIS_CONNECTION_OPTIONS = defineOptions([
   },
 ]);
 
+/** The feature store's in-memory bound: the scorer's and rescore's. */
+export const FEATURE_CACHE_OPTION = {
+  key: 'featureCacheEntries',
+  flag: '--feature-cache-entries',
+  env: 'FRAUDSCORE_FEATURE_CACHE_ENTRIES',
+  kind: 'int',
+  min: 1000,
+  // About 100–200 bytes of heap each (bench/soak.ts); windows span 38 days, so without a bound the
+  // cache grows with the traffic of the last 38 days.
+  default: '1000000',
+  help: "Transactions the Redis feature store keeps in memory, over all cached customers' and terminals' windows; past it the least recently used are dropped and their logs read from Redis again on their next transaction.",
+} as const;
+
 /** The Redis feature store: its connection, key prefix and timeout. */
 export const FEATURE_STORE_OPTIONS = defineOptions([
   ...REDIS_CONNECTION_OPTIONS,
@@ -350,6 +363,7 @@ export const FEATURE_STORE_OPTIONS = defineOptions([
     default: 'fs:',
     help: 'Prefix of every feature-store key (one namespace per deployment or backtest).',
   },
+  FEATURE_CACHE_OPTION,
   {
     key: 'redisTimeoutMs',
     flag: '--redis-timeout-ms',

@@ -71,12 +71,20 @@ export interface RedisFeatureStoreOptions {
   labelRefreshMs?: number;
   /** Most customers (and, separately, terminals) cached; the least recently used go first (default 500,000). */
   maxCachedEntities?: number;
+  /**
+   * Most transactions held in the windows of cached customers and terminals together (default
+   * 1,000,000): past it, the least recently used entities are dropped and their logs read again on their
+   * next transaction. What bounds the store's memory: an entity's window holds up to 38 days.
+   */
+  maxCachedEntries?: number;
   /** Every failed Redis request, by cause (a counter). */
   onRedisError?: (cause: RedisErrorCause) => void;
   /** Partitions left out of the watermark as idle (a counter). */
   onWatermarkIdle?: (partitions: number) => void;
   /** Milliseconds a batch waited for the watermark (a histogram). */
   onWatermarkWait?: (ms: number) => void;
+  /** After each batch: window entries cached (a gauge) and entities this batch evicted (a counter). */
+  onCacheEntries?: (entries: number, evicted: number) => void;
 }
 
 const log = logger('features');
@@ -93,6 +101,10 @@ const TERMINAL_KEEP_MS = RETAIN_MS + MAX_LEAD_MS;
 const EXPIRE_REFRESH_MS = 3_600_000;
 const WAIT_POLL_MS = 25;
 const MIN_COMPACT_ENTRIES = 64;
+/** Window entries cached in all (maxCachedEntries): about 100–200 MB of heap. */
+const DEFAULT_MAX_CACHED_ENTRIES = 1_000_000;
+/** Entities used this recently (in batches) are evicted last. */
+const RECENT_BATCHES = 64;
 /** Transactions of failed batches kept for appending once Redis answers: about 50 s at 1,000 tx/s, ~50 MB. */
 const MAX_PENDING_TXS = 50_000;
 
@@ -104,6 +116,9 @@ interface PendingBatch {
 class CustomerState {
   constructor(readonly id: string) {}
   win = new CustomerWindow();
+  /** Entries of win as last counted (RedisFeatureStore.customerEntries), and the batch that counted them. */
+  size = 0;
+  counted = 0;
   /** Bytes of the Redis log reflected in win; -1 until read. */
   len = -1;
   /** Entries in those bytes (duplicates and trimmed ones included): decides compaction. */
@@ -116,6 +131,8 @@ class CustomerState {
 class TerminalState {
   constructor(readonly id: string) {}
   win = new TerminalWindow();
+  size = 0;
+  counted = 0;
   /** bucket → bytes of its log reflected in win. */
   readonly buckets = new Map<number, number>();
   /** bucket → wall time its PEXPIRE is due again. */
@@ -154,7 +171,14 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly maxWaitMs: number;
   private readonly labelRefreshMs: number;
   private readonly maxCached: number;
+  private readonly maxEntries: number;
+  /** Sums of the cached customers' and terminals' sizes as last counted. */
+  private customerEntries = 0;
+  private terminalEntries = 0;
+  /** Entities dropped to keep within maxEntries, since start. */
+  private evictedEntities = 0;
   private readonly onWait: (ms: number) => void;
+  private readonly onCache: (entries: number, evicted: number) => void;
   private readonly errors: RedisErrorReporter;
   private readonly watermark: Watermark;
   private readonly customers = new Map<string, CustomerState>();
@@ -192,7 +216,9 @@ export class RedisFeatureStore implements FeatureStore {
     this.maxWaitMs = options.watermarkMaxWaitMs ?? 10_000;
     this.labelRefreshMs = options.labelRefreshMs ?? 1000;
     this.maxCached = options.maxCachedEntities ?? 500_000;
+    this.maxEntries = options.maxCachedEntries ?? DEFAULT_MAX_CACHED_ENTRIES;
     this.onWait = options.onWatermarkWait ?? (() => {});
+    this.onCache = options.onCacheEntries ?? (() => {});
     this.errors = new RedisErrorReporter(options.onRedisError);
     this.watermark = new Watermark({
       idleMs: options.watermarkIdleMs ?? DEFAULT_WATERMARK_IDLE_MS,
@@ -726,7 +752,59 @@ export class RedisFeatureStore implements FeatureStore {
       )
         incomplete = true;
     }
+    this.countEntries(cust, term, n, stamp);
     return incomplete ? ErrorCodes.FEATURES_INCOMPLETE : null;
+  }
+
+  /** Recounts the entities this batch touched; past maxEntries, drops the least recently used ones. */
+  private countEntries(cust: CustomerState[], term: TerminalState[], n: number, stamp: number): void {
+    for (let i = 0; i < n; i++) {
+      const c = cust[i];
+      if (c.counted !== stamp) {
+        c.counted = stamp;
+        const size = c.win.tx.size;
+        this.customerEntries += size - c.size;
+        c.size = size;
+      }
+      const t = term[i];
+      if (t.counted !== stamp) {
+        t.counted = stamp;
+        const size = t.win.tx.size + t.win.fraud.size + t.win.pending.size;
+        this.terminalEntries += size - t.size;
+        t.size = size;
+      }
+    }
+    if (this.customerEntries + this.terminalEntries <= this.maxEntries) {
+      this.onCache(this.customerEntries + this.terminalEntries, 0);
+      return;
+    }
+    // Down to 90 %, so that eviction comes in bursts rather than at every batch once full; from the
+    // kind that holds more.
+    const target = this.maxEntries * 0.9;
+    const before = this.evictedEntities;
+    while (this.customerEntries + this.terminalEntries > target) {
+      if (this.customerEntries >= this.terminalEntries) {
+        const st = evictLeastRecent(this.customers, stamp);
+        if (st === undefined) break; // everything cached is this batch's
+        this.customerEntries -= st.size;
+      } else {
+        const st = evictLeastRecent(this.terminals, stamp);
+        if (st === undefined) break;
+        this.terminalEntries -= st.size;
+      }
+      this.evictedEntities++;
+    }
+    this.onCache(this.customerEntries + this.terminalEntries, this.evictedEntities - before);
+  }
+
+  /** What the in-memory windows hold: entities, entries (as last counted) and entities evicted since start. */
+  get cacheStats(): { customers: number; terminals: number; entries: number; evicted: number } {
+    return {
+      customers: this.customers.size,
+      terminals: this.terminals.size,
+      entries: this.customerEntries + this.terminalEntries,
+      evicted: this.evictedEntities,
+    };
   }
 
   /**
@@ -874,7 +952,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (st === undefined) {
       st = new CustomerState(id);
       this.customers.set(id, st);
-      if (this.customers.size > this.maxCached) evictOldest(this.customers, this.stamp);
+      if (this.customers.size > this.maxCached) this.customerEntries -= evictOldest(this.customers, this.stamp);
     }
     return st;
   }
@@ -884,7 +962,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (st === undefined) {
       st = new TerminalState(id);
       this.terminals.set(id, st);
-      if (this.terminals.size > this.maxCached) evictOldest(this.terminals, this.stamp);
+      if (this.terminals.size > this.maxCached) this.terminalEntries -= evictOldest(this.terminals, this.stamp);
     }
     return st;
   }
@@ -892,6 +970,8 @@ export class RedisFeatureStore implements FeatureStore {
   private dropCaches(): void {
     this.customers.clear();
     this.terminals.clear();
+    this.customerEntries = 0;
+    this.terminalEntries = 0;
   }
 
   /**
@@ -1021,13 +1101,38 @@ function liveCustomerLog(win: CustomerWindow): { text: string; bytes: number } {
   return { text, bytes };
 }
 
-/** Drops the least recently inserted entity not used by the batch in flight. */
-function evictOldest<V extends { stamp: number }>(map: Map<string, V>, stamp: number): void {
+/** Drops the least recently inserted entity not used by the batch in flight; returns its counted size. */
+function evictOldest<V extends { stamp: number; size: number }>(map: Map<string, V>, stamp: number): number {
   for (const [id, v] of map) {
     if (v.stamp === stamp) continue;
     map.delete(id);
-    return;
+    return v.size;
   }
+  return 0;
+}
+
+/**
+ * Drops the least recently used entity not used by the batch in flight, and returns it. The map is in
+ * insertion order; one used in the last RECENT_BATCHES batches gets a second chance (moved to the end),
+ * so the order tends to last use without reordering the map on every hit (CLOCK).
+ */
+function evictLeastRecent<V extends { stamp: number }>(map: Map<string, V>, stamp: number): V | undefined {
+  let fallback: [string, V] | undefined;
+  let budget = map.size;
+  for (const [id, v] of map) {
+    if (budget-- <= 0) break;
+    if (v.stamp > stamp - RECENT_BATCHES) {
+      if (v.stamp !== stamp) fallback ??= [id, v];
+      map.delete(id);
+      map.set(id, v);
+      continue;
+    }
+    map.delete(id);
+    return v;
+  }
+  if (fallback === undefined) return undefined;
+  map.delete(fallback[0]);
+  return fallback[1];
 }
 
 function redactUrl(url: string): string {

@@ -77,6 +77,8 @@ export class Metrics implements PipelineMetrics {
   readonly redisErrors: client.Counter<'cause'>;
   /** Partitions left out of the event-time watermark as idle; the store's onWatermarkIdle. */
   readonly watermarkIdlePartitions: client.Counter;
+  readonly featureCacheEntries: client.Gauge;
+  readonly featureCacheEvictions: client.Counter;
   /** Seconds a feature batch waited for the watermark (catch-up only); the store's onWatermarkWait (ms / 1000). */
   readonly watermarkWait: client.Histogram;
   /** Times the source paused a partition that was ahead of the others in event time (a wait). */
@@ -135,6 +137,16 @@ export class Metrics implements PipelineMetrics {
     this.watermarkIdlePartitions = new client.Counter({
       name: 'fraudscore_watermark_idle_partitions_total',
       help: 'Times a partition silent past the idle time was left out of the event-time watermark (summed per watermark read).',
+      registers,
+    });
+    this.featureCacheEntries = new client.Gauge({
+      name: 'fraudscore_feature_cache_entries',
+      help: "Transactions held in the feature store's in-memory windows (bounded by --feature-cache-entries).",
+      registers,
+    });
+    this.featureCacheEvictions = new client.Counter({
+      name: 'fraudscore_feature_cache_evictions_total',
+      help: 'Customers and terminals dropped from the in-memory windows to stay within --feature-cache-entries (their logs are read from Redis again on their next transaction).',
       registers,
     });
     this.watermarkWait = new client.Histogram({
@@ -277,11 +289,16 @@ export class Metrics implements PipelineMetrics {
     onRedisError: (cause: string) => void;
     onWatermarkIdle: (partitions: number) => void;
     onWatermarkWait: (ms: number) => void;
+    onCacheEntries: (entries: number, evicted: number) => void;
   } {
     return {
       onRedisError: (cause) => this.redisErrors.labels(cause).inc(),
       onWatermarkIdle: (partitions) => this.watermarkIdlePartitions.inc(partitions),
       onWatermarkWait: (ms) => this.watermarkWait.observe(ms / 1000),
+      onCacheEntries: (entries, evicted) => {
+        this.featureCacheEntries.set(entries);
+        if (evicted > 0) this.featureCacheEvictions.inc(evicted);
+      },
     };
   }
 

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { FEATURE_NAMES, N_FEATURES } from '../../src/features/feature-names.js';
 import type { FeatureStore } from '../../src/features/feature-store.js';
 import { MemoryFeatureStore } from '../../src/features/memory-store.js';
+import type { RedisFeatureStore, RedisFeatureStoreOptions } from '../../src/features/redis-store.js';
 import { deletePrefix, type RedisTarget, redisStore, SINGLE_REDIS } from './redis-helpers.js';
 import { rng, type StoreCall, toCalls, txStream } from './tx-stream.js';
 
@@ -25,9 +26,16 @@ async function run(store: FeatureStore, calls: readonly StoreCall[]): Promise<Fl
 /** A seeded stream with labels, duplicates and late events through both stores; every feature compared. */
 export async function expectRedisParity(
   target: RedisTarget = SINGLE_REDIS,
-  options: { cleanupWith?: RedisTarget } = {},
-): Promise<void> {
-  const events = txStream({ seed: 7, transactions: 5000, days: 60, customers: 200, terminals: 100 });
+  options: { cleanupWith?: RedisTarget; store?: Partial<RedisFeatureStoreOptions>; maxLateMs?: number } = {},
+): Promise<RedisFeatureStore['cacheStats']> {
+  const events = txStream({
+    seed: 7,
+    transactions: 5000,
+    days: 60,
+    customers: 200,
+    terminals: 100,
+    maxLateMs: options.maxLateMs,
+  });
   const sizes = rng(11);
   const calls = toCalls(events, () => 1 + Math.floor(sizes() * 300));
   const txEvents = events.filter((e) => e.kind === 'tx').length;
@@ -36,7 +44,7 @@ export async function expectRedisParity(
   expect(enrichCalls.length).toBeGreaterThan(20);
 
   const memory = new MemoryFeatureStore();
-  const { store: redis, prefix } = await redisStore({}, target);
+  const { store: redis, prefix } = await redisStore(options.store ?? {}, target);
   const cleanup = () => deletePrefix(prefix, options.cleanupWith ?? target);
   try {
     const a = await run(memory, calls);
@@ -64,6 +72,7 @@ export async function expectRedisParity(
     expect(nonZeroRisk).toBeGreaterThan(10);
     // … and the terminal recency features (the last one is 1 only with a known fraud at the latest time).
     expect(lastKnownFraud).toBeGreaterThan(10);
+    return redis.cacheStats;
   } finally {
     await cleanup();
     await redis.close();

@@ -87,13 +87,11 @@ async function main(): Promise<void> {
   await producer.disconnect();
   await admin.deleteTopics({ topics }).catch(() => {});
   await admin.disconnect();
-  // Least-squares slope of RSS over time after the first minute (warm-up: JIT, pools, windows filling).
+  // Least-squares slope of RSS over time after the first minute (warm-up: JIT, pools), and over the second
+  // half (the feature cache, --feature-cache-entries, full by then at the defaults and 2,000 tx/s).
   const steady = samples.filter((s) => s.t_s >= 60);
-  const n = steady.length;
-  const mx = steady.reduce((a, s) => a + s.t_s, 0) / n;
-  const my = steady.reduce((a, s) => a + s.rss_mb, 0) / n;
-  const slope =
-    steady.reduce((a, s) => a + (s.t_s - mx) * (s.rss_mb - my), 0) / steady.reduce((a, s) => a + (s.t_s - mx) ** 2, 0);
+  const slope = slopeOf(steady);
+  const lastHalf = slopeOf(samples.filter((s) => s.t_s >= (minutes * 60) / 2));
   const result = {
     minutes,
     rate,
@@ -102,13 +100,22 @@ async function main(): Promise<void> {
     rss_end_mb: steady.at(-1)?.rss_mb,
     rss_max_mb: Math.max(...steady.map((s) => s.rss_mb)),
     slope_mb_per_min: Math.round(slope * 60 * 100) / 100,
+    slope_second_half_mb_per_min: Math.round(lastHalf * 60 * 100) / 100,
     samples,
   };
   mkdirSync(fromRoot('bench/results'), { recursive: true });
   writeFileSync(fromRoot('bench/results/soak.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(
-    `soak ${minutes} min at ${rate} tx/s: RSS ${result.rss_after_warmup_mb} MB after warm-up → ${result.rss_end_mb} MB at the end (max ${result.rss_max_mb}), slope ${result.slope_mb_per_min} MB/min`,
+    `soak ${minutes} min at ${rate} tx/s: RSS ${result.rss_after_warmup_mb} MB after warm-up → ${result.rss_end_mb} MB at the end (max ${result.rss_max_mb}), slope ${result.slope_mb_per_min} MB/min (second half ${result.slope_second_half_mb_per_min})`,
   );
+}
+
+/** Least-squares slope of RSS (MB) over time (s). */
+function slopeOf(xs: { t_s: number; rss_mb: number }[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, s) => a + s.t_s, 0) / n;
+  const my = xs.reduce((a, s) => a + s.rss_mb, 0) / n;
+  return xs.reduce((a, s) => a + (s.t_s - mx) * (s.rss_mb - my), 0) / xs.reduce((a, s) => a + (s.t_s - mx) ** 2, 0);
 }
 
 main().then(

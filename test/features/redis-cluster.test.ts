@@ -1,5 +1,6 @@
 // The store on a real Redis Cluster of 3 masters + 3 replicas (scripts/stack.sh up --redis-cluster, in a
-// folder and on ports of this test's own: 47000–47005, bus 57000–57005, or FRAUDSCORE_TEST_REDIS_CLUSTER_PORT):
+// folder and on ports of this test's own: 21000–21005, bus 31000–31005, or FRAUDSCORE_TEST_REDIS_CLUSTER_PORT;
+// below Linux's ephemeral range, 32768–60999, where an outgoing connection can hold a port a listener needs):
 // - the FeatureStore contract, idempotency across instances and bit-identical parity with the in-memory
 //   store, the same tests as on the single Redis;
 // - one pipeline per master, keys spread over every master, hash tags ids cannot choose;
@@ -30,7 +31,7 @@ import { expectRedisParity } from './redis-parity.js';
 import { T0, tx } from './store-contract.js';
 
 const FULL = process.env.FRAUDSCORE_CLUSTER_FULL === '1';
-const stack = new OwnRedisStack(ownRedisPorts({ redis: 46379, cluster: 47000, tls: 47010 }));
+const stack = new OwnRedisStack(ownRedisPorts({ redis: 26379, cluster: 21000, tls: 21010 }));
 const ports = Array.from({ length: 6 }, (_, i) => stack.ports.cluster + i);
 const target: RedisTarget = { url: ports.map((p) => `redis://127.0.0.1:${p}`).join(','), cluster: true };
 // A master silent this long is failed over: short, so that the test's outage is short.

@@ -14,7 +14,11 @@ export interface OwnRedisPorts {
   tls: number;
 }
 
-/** Ports from FRAUDSCORE_TEST_REDIS_* when set, else the given defaults. */
+/**
+ * Ports from FRAUDSCORE_TEST_REDIS_* when set, else the given defaults. Defaults (and a cluster's bus ports,
+ * +10000) stay below 32768: Linux hands out 32768–60999 to outgoing connections, and one of those once
+ * held a test's listening port.
+ */
 export function ownRedisPorts(defaults: OwnRedisPorts): OwnRedisPorts {
   const env = (name: string, d: number) => Number(process.env[name] ?? d);
   return {

@@ -70,14 +70,12 @@ export class RedisBatch {
       .nodes('all')
       .filter((r) => wanted.has(`${r.options.host}:${r.options.port}`) && OPENING.has(r.status));
     if (opening.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    // Past `ms` the commands are sent anyway: they then fail as they would have.
+    await withDeadline(
       Promise.all(opening.map((r) => new Promise<void>((resolve) => settled(r, () => resolve())))),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    clearTimeout(timer);
+      ms,
+      () => new Error('node not ready'),
+    ).catch(() => {});
   }
 
   /** One pipeline per node that serves the commands `idx`, in parallel; replies in the order of `idx`. */

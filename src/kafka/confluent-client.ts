@@ -124,7 +124,9 @@ let loaded: CkModule | undefined;
 export function loadConfluent(): CkModule {
   if (loaded !== undefined) return loaded;
   try {
-    loaded = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as CkModule;
+    const require = createRequire(import.meta.url);
+    loaded = require('@confluentinc/kafka-javascript') as CkModule;
+    defineMissingErrorClass(require);
     return loaded;
   } catch (err) {
     throw new FraudError(
@@ -132,6 +134,22 @@ export function loadConfluent(): CkModule {
       `--kafka-client confluent needs @confluentinc/kafka-javascript, which is not installed or did not build here (${(err as Error).message.split('\n')[0]}); install librdkafka's build dependencies (see README "Kafka clients") and run \`CKJS_LINKING=dynamic npm ci\`, or choose --kafka-client kafkajs`,
       { cause: err },
     );
+  }
+}
+
+/**
+ * @confluentinc/kafka-javascript 1.10.1 turns COORDINATOR_NOT_AVAILABLE (e.g. sendOffsets while a
+ * transaction coordinator's broker is down) into `new error.KafkaJSGroupCoordinatorNotAvailableError`,
+ * a class its error module never defines: the TypeError is thrown in a native callback and kills the
+ * process (chaos leader-kill, a CI run of 2026-11-30). Defined here as its GroupCoordinatorNotFound, the
+ * failure reaches the sink as the rejected write it is.
+ */
+function defineMissingErrorClass(require: NodeJS.Require): void {
+  try {
+    const errors = require('@confluentinc/kafka-javascript/lib/kafkajs/_error.js') as Record<string, unknown>;
+    errors.KafkaJSGroupCoordinatorNotAvailableError ??= errors.KafkaJSGroupCoordinatorNotFound;
+  } catch {
+    // Another layout: a release that fixed it, or moved the module; nothing to define.
   }
 }
 

@@ -33,7 +33,8 @@ export class RedisBatch {
    *
    * On a Cluster, a failover answers some commands without running them, and they are sent again, up to
    * FAILOVER_RETRIES times:
-   * - MOVED (the slot moved, e.g. a replica was promoted): once the slot map is fresh, to the new owner;
+   * - MOVED (the slot moved, e.g. a replica was promoted): once the slot map is fresh, to the new owner
+   *   (a map refreshed from a node that has not heard of the promotion yet is refreshed again, later);
    * - "Connection is closed." (ioredis refuses a command for a node whose connection is still being
    *   opened, such as a just-promoted replica, and fails the commands in flight on a node it drops from
    *   its pool): once that node's connection is ready, at most `timeoutMs` (or 1 s) later.
@@ -50,8 +51,12 @@ export class RedisBatch {
     for (let attempt = 0; attempt < FAILOVER_RETRIES; attempt++) {
       const again = all.filter((i) => isMoved(replies[i][0]) || isClosed(replies[i][0]));
       if (again.length === 0) break;
-      if (again.some((i) => isMoved(replies[i][0])))
+      if (again.some((i) => isMoved(replies[i][0]))) {
+        // A node that has not heard of the promotion yet can answer the refresh with the old map: wait a
+        // little longer before each further one.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, MOVED_BACKOFF_MS * 2 ** attempt));
         await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      }
       await this.nodesReady(client, again, timeoutMs > 0 ? timeoutMs : 1000);
       const r = await timed(this.execOnNodes(client, again));
       for (let j = 0; j < again.length; j++) replies[again[j]] = r[j];
@@ -115,7 +120,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 /** How often commands a failover answered without running them are sent again. */
-const FAILOVER_RETRIES = 3;
+const FAILOVER_RETRIES = 5;
+/** Wait before the 2nd, 3rd, … slot-map refresh: 20, 40, 80, 160 ms (300 ms in all). */
+const MOVED_BACKOFF_MS = 10;
 
 /** Connection states of an ioredis node that end in 'ready' or in a failure, soon. */
 const OPENING = new Set(['connecting', 'connect', 'reconnecting']);

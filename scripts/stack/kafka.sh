@@ -242,12 +242,16 @@ format_kafka_storage() { # i n
     mkdir -p "$NODE_DIR/data"
   fi
   if ((n == 1)); then cluster_id_file="$NODE_DIR/cluster.id"; else cluster_id_file="$STACK_DIR/kafka-cluster.id"; fi
-  local cluster_id
-  if [[ -s "$cluster_id_file" ]]; then
-    cluster_id="$(cat "$cluster_id_file")"
-  else
-    # A Kafka cluster id is a base64url-encoded random 128-bit UUID (22 characters).
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  local cluster_id=""
+  [[ -s "$cluster_id_file" ]] && cluster_id="$(cat "$cluster_id_file")"
+  # A Kafka cluster id is a base64url-encoded random 128-bit UUID (22 characters). One that starts
+  # with '-' (1 in 64) is read as an option by kafka-storage, so draw again, as Kafka's own
+  # Uuid.randomUuid does. A stored one that starts with '-' never formatted anything.
+  if [[ -z "$cluster_id" || "$cluster_id" == -* ]]; then
+    cluster_id=-
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
     printf '%s' "$cluster_id" >"$cluster_id_file"
   fi
   local scram=()

@@ -2,6 +2,7 @@
 // over) so that event→decision is not inflated by the reader itself; kafkajs' reader added ≈35 ms at p50.
 // readerRoundTrip() shows what it adds: produce→read with nothing in between.
 import { loadConfluent } from '../src/kafka/confluent-client.js';
+import { startLoadProducer } from './native-producer.js';
 
 export interface Reader {
   stop(): Promise<void>;
@@ -22,12 +23,6 @@ interface CkNativeConsumer {
   setDefaultConsumeLoopTimeoutDelay(ms: number): void;
   on(event: 'data', cb: (m: CkNativeMessage) => void): void;
   disconnect(cb: () => void): void;
-}
-
-interface CkRoundTripProducer {
-  connect(): Promise<void>;
-  send(r: { topic: string; messages: { value: Buffer }[] }): Promise<unknown>;
-  disconnect(): Promise<void>;
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution (Date.now() rounds every sample down). */
@@ -110,32 +105,23 @@ export async function readerRoundTrip(
     afterAppend.push(now - timestamp);
   });
   await new Promise((r) => setTimeout(r, 2000));
-  const ck = loadConfluent();
-  const kafka = new ck.KafkaJS.Kafka({ kafkaJS: { brokers, logLevel: ck.KafkaJS.logLevel.NOTHING } });
-  const producer = kafka.producer({
-    'linger.ms': 0,
-    acks: 1,
-    'socket.nagle.disable': true,
-  }) as unknown as CkRoundTripProducer;
-  await producer.connect();
+  const producer = await startLoadProducer(brokers, { 'linger.ms': 0 });
   const perTick = Math.max(1, Math.round(rate / 100));
   const t0 = Date.now();
   countFrom = preciseNow() + WARMUP_MS;
   let sent = 0;
   while (Date.now() - t0 < WARMUP_MS + seconds * 1000) {
-    const messages = [];
     for (let i = 0; i < perTick; i++) {
       const b = Buffer.alloc(8);
       b.writeDoubleBE(preciseNow());
-      messages.push({ value: b });
+      producer.produce(topic, null, b);
     }
-    sent += messages.length;
-    await producer.send({ topic, messages });
+    sent += perTick;
     await new Promise((r) => setTimeout(r, 10));
   }
   const deadline = Date.now() + 10_000;
   while (received < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await producer.disconnect();
+  await producer.close();
   await reader.stop();
   const q = (xs: number[], p: number) => {
     const s = xs.slice().sort((a, b) => a - b);

@@ -21,6 +21,7 @@ import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
 import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
+import { startLoadProducer } from './native-producer.js';
 import { ROUND_TRIP_TOPIC_CONFIG, readerRoundTrip, startReader } from './reader.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -279,9 +280,9 @@ async function pacedLatency(
   });
   await sleep(1000);
   const enc = transactionEncoder();
-  // acks=1 and fire-and-forget sends: the pacer must not wait on the broker between ticks.
-  const producer = kafka.producer();
-  await producer.connect();
+  // acks=1 and fire-and-forget: the pacer must not wait on the broker between ticks, and librdkafka
+  // writes in its own threads, off the event loop that stamps the reader's receive times.
+  const producer = await startLoadProducer(BROKERS);
   const stream = quickStream({ count: Math.ceil(rate * seconds) + 1000, seed: 77 });
   const tickMs = 10;
   const perTick = rate / (1000 / tickMs);
@@ -289,24 +290,24 @@ async function pacedLatency(
   let sent = 0;
   while (performance.now() - t0 < seconds * 1000) {
     const due = Math.floor(((performance.now() - t0) / tickMs + 1) * perTick);
-    const messages = [];
     while (sent < due) {
       const tx = stream.next().value as Transaction;
       tx.event_time = Date.now();
-      messages.push({ key: tx.customer_id, value: enc.encode(tx) });
+      producer.produce(t.in, tx.customer_id, enc.encode(tx));
       sent++;
     }
-    if (messages.length > 0) void producer.send({ topic: t.in, acks: 1, messages });
     await sleep(tickMs);
   }
   const deadline = Date.now() + 30_000;
   while (latencies.length < sent && Date.now() < deadline) await sleep(100);
   const stages = scrapeStages ? await stageQuantiles(scorer) : undefined;
-  await producer.disconnect();
+  await producer.close();
   await reader.stop();
   await scorer.stop();
   await admin.deleteTopics({ topics: [t.in, t.out, t.dlq, t.labels] }).catch(() => {});
   await admin.disconnect();
+  if (producer.failed > 0)
+    throw new Error(`paced ${rate} tx/s: the broker refused ${producer.failed} of ${sent} records`);
   // The first second is warm-up (group join, JIT); measure the steady part.
   const steady = latencies.slice(Math.floor(latencies.length * 0.1)).sort((a, b) => a - b);
   const q = (p: number) => round(percentile(steady, p), 1);

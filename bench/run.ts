@@ -209,6 +209,7 @@ function scorerChild(
     FRAUDSCORE_SESSION_TIMEOUT_MS: '6000',
     FRAUDSCORE_KAFKA_CLIENT: client,
   };
+  if (MODEL) env.FRAUDSCORE_MODEL_DIR = MODEL;
   const profile = process.env.FRAUDSCORE_BENCH_CPU_PROF;
   if (profile) {
     return child(
@@ -217,7 +218,6 @@ function scorerChild(
       /partitions assigned/,
     );
   }
-  if (MODEL) env.FRAUDSCORE_MODEL_DIR = MODEL;
   return child([fromRoot('bin/fraudscore.js'), 'run'], env, /partitions assigned/);
 }
 
@@ -394,16 +394,17 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
   await admin.connect();
   const t = { in: `${run}.in`, pass: `${run}.pass`, dlq: `${run}.dlq`, labels: `${run}.labels`, rt: `${run}.rt` };
   await createTopics(admin, Object.values(t));
-  log(`producing ${N} transactions to ${t.in} (${PARTITIONS} partitions)`);
-  // Recent event times so that the decoder's plausibility window and the windows behave as live.
-  const txs = [...quickStream({ count: N, seed: 5, start: Date.now() - 3 * 86_400_000, meanGapMs: 4000 })];
-  await produce(t.in, txs);
-
+  // First, on a quiet broker and a small heap: right after the backlog below was produced, the
+  // broker was still writing it out and this process collecting the records it had built.
   log('decision reader round trip (produce → read, no scorer)');
   const rt = await readerRoundTrip(BROKERS, t.rt, 5, 1000);
   log(
     `reader round trip p50 ${rt.p50_ms} / p99 ${rt.p99_ms} ms, after the broker's append ${rt.after_append_p50_ms} / ${rt.after_append_p99_ms} ms (${rt.n} records)`,
   );
+  log(`producing ${N} transactions to ${t.in} (${PARTITIONS} partitions)`);
+  // Recent event times so that the decoder's plausibility window and the windows behave as live.
+  const txs = [...quickStream({ count: N, seed: 5, start: Date.now() - 3 * 86_400_000, meanGapMs: 4000 })];
+  await produce(t.in, txs);
 
   log('pass-through consumer→producer');
   const pass = child(

@@ -397,7 +397,7 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
   // First, on a quiet broker and a small heap: right after the backlog below was produced, the
   // broker was still writing it out and this process collecting the records it had built.
   log('decision reader round trip (produce → read, no scorer)');
-  const rt = await readerRoundTrip(BROKERS, t.rt, 5, 1000);
+  const rt = await readerRoundTrip(BROKERS, t.rt, 10, 1000);
   log(
     `reader round trip p50 ${rt.p50_ms} / p99 ${rt.p99_ms} ms, after the broker's append ${rt.after_append_p50_ms} / ${rt.after_append_p99_ms} ms (${rt.n} records)`,
   );

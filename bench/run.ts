@@ -31,9 +31,12 @@ const N = Number(process.env.FRAUDSCORE_BENCH_RECORDS ?? 60_000);
 const PASS_COPIES = Math.max(1, Math.ceil(200_000 / N));
 const PASS_RUNS = 3;
 /**
- * A paced run's first seconds are sent and read but not counted (group join, JIT, a new topic). With the
- * first 10 % of the records read as warm-up instead, @platformatic/kafka's p99 at half load was 2.2–2.5 s
- * (records of its first seconds), 64–114 ms over the second half of the same run.
+ * A paced run's first seconds are sent and read but not counted (group join, JIT, a new topic), the
+ * same for every client. Measured at 12,000 tx/s: with the first 10 % of the records read as warm-up
+ * instead, @platformatic/kafka's p99 was 2.2–2.5 s; with these 3 s it is 408–686 ms, because its slow
+ * start outlasts them (p99 per half second of sending: 652–783 ms in the first after the warm-up,
+ * 22–112 ms from the third on). The default client's p99s with it (102 / 86 ms) are inside their spread
+ * over four runs without it (exactly-once 108–153, at-least-once 55–128 ms).
  */
 const PACED_WARMUP_MS = 3000;
 /** The paced load producer's linger.ms (librdkafka): 1 by default, so a record waits at most 1 ms for company. */

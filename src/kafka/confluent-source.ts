@@ -95,9 +95,16 @@ export class ConfluentSource implements Source {
     const done = new Promise<void>((resolve, reject) => {
       this.finish = (err) => (err === undefined ? resolve() : reject(err));
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.opts.topic] });
+    // The watchdog's clock starts now, not at construction: start-up work in between is no stall.
+    this.lastTick = Date.now();
     this.watchdog = setInterval(() => this.watch(), 250);
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [this.opts.topic] });
+    } catch (err) {
+      clearInterval(this.watchdog);
+      throw err;
+    }
     await this.consumer.run({
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently,
       eachBatchAutoResolve: false,

@@ -10,7 +10,9 @@ import { dropNamespace } from '../../src/features/namespace.js';
 import { DLQ_HEADERS } from '../../src/kafka/dead-letter.js';
 import { type PlatformaticGroupMetadata, platformaticBase } from '../../src/kafka/platformatic-client.js';
 import { PlatformaticSink } from '../../src/kafka/platformatic-sink.js';
+import { PlatformaticSource } from '../../src/kafka/platformatic-source.js';
 import { PLAINTEXT } from '../../src/kafka/security.js';
+import { loopStalledAfterMs } from '../../src/kafka/stall-watch.js';
 import type { Position } from '../../src/pipeline/sink.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
@@ -83,6 +85,36 @@ describe('--kafka-client platformatic (real Kafka + Redis)', () => {
     },
     120_000,
   );
+
+  it('start-up work between the constructor and run() is no stall: the first records fetched are owned', async () => {
+    // In the app the source is built, then the sink connects (a transactional producer may wait
+    // seconds for its coordinator), then run() starts. The stopped-process check once counted from
+    // the constructor, so the first records were refused and read again (a bench's p99 of 2.2 s).
+    const t = await createTestTopics(stack.admin, 'plts', 1);
+    stack.cleanups.push(() => deleteTestTopics(stack.admin, t));
+    await produceTransactions(stack.kafka, t.transactions, [...quickStream({ count: 50, seed: 43 })]);
+    const sessionTimeoutMs = 6000;
+    const source = new PlatformaticSource(platformaticBase(kafkaBrokers(), randomName('plts'), PLAINTEXT), {
+      topic: t.transactions,
+      groupId: t.groupId,
+      partitionsConcurrently: 1,
+      maxInFlight: 10_000,
+      readCommitted: false,
+      sessionTimeoutMs,
+      fromBeginning: true,
+      stallTimeoutMs: 60_000,
+    });
+    await sleep(loopStalledAfterMs(sessionTimeoutMs) + 1000);
+    let owned: boolean | undefined;
+    const running = source.run(async (records) => {
+      owned ??= source.owns(records.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
+    });
+    const deadline = Date.now() + 30_000;
+    while (owned === undefined && Date.now() < deadline) await sleep(20);
+    await source.stop();
+    await running.catch(() => {});
+    expect(owned).toBe(true);
+  }, 60_000);
 
   it('KIP-447: the broker refuses a transaction whose offsets carry a generation the group has left', async () => {
     const t = await createTestTopics(stack.admin, 'plt-fence', 1);

@@ -636,7 +636,7 @@ export class RedisFeatureStore implements FeatureStore {
           expiring.push(st);
         }
       }
-      if (st.len >= 0 && st.win.tx.has(tx.transaction_id)) continue;
+      if (st.len >= 0 && st.win.tx.has(tx.transaction_id, tx.event_time)) continue;
       if (st.queue(stamp, tx.transaction_id)) continue;
       const entry = encodeEntry(ENTRY_TX, tx.event_time, tx.amount_minor, tx.transaction_id);
       appends.push({ state: st, bucket: 0, bytes: entryBytes(entry, tx.transaction_id), key, entry, reply: -1 });
@@ -669,7 +669,7 @@ export class RedisFeatureStore implements FeatureStore {
         st.expireAt.set(b, now + 1);
         expiringBuckets.push([st, b]);
       }
-      if (st.win.tx.has(tx.transaction_id)) continue;
+      if (st.win.tx.has(tx.transaction_id, tx.event_time)) continue;
       if (st.queue(stamp, tx.transaction_id)) continue;
       const key = st.keyOf(b, k);
       const entry = encodeEntry(ENTRY_TX, tx.event_time, 0, tx.transaction_id);

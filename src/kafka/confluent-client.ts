@@ -83,6 +83,7 @@ export interface CkNativeProducer {
   ): unknown;
   on(event: 'delivery-report', listener: (err: CkError | null, report: unknown) => void): unknown;
   removeAllListeners(event: 'delivery-report'): unknown;
+  flush(timeoutMs: number, cb: (err: unknown) => void): unknown;
 }
 
 /** What the compatible layer's delivery handler calls for each record: resolve, or reject with its error. */

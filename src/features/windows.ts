@@ -11,8 +11,7 @@ export const KNOWN_RECENCY_CAP_MS = 30 * DAY_MS;
 
 /** A customer's transactions (value = amount in minor units). */
 export class CustomerWindow {
-  // Found by (time, id): nothing looks a customer's transaction up by id alone.
-  readonly tx = new SortedWindow(false);
+  readonly tx = new SortedWindow();
 
   // Caches keyed by tx's indices, so that a customer with a long history costs O(log n) per transaction
   // instead of a scan of its whole window (a card an attacker drives hard must not take scoring from

@@ -9,9 +9,9 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
 import { decisionType } from '../src/avro/schemas.js';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { fromRoot } from '../src/package-root.js';
 import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';

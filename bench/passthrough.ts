@@ -3,7 +3,7 @@
 //
 //   node dist/bench/passthrough.js <brokers> <in-topic> <out-topic> <group>
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const [brokers, inTopic, outTopic, groupId] = process.argv.slice(2);

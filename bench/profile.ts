@@ -10,9 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
 import { dropNamespace } from '../src/features/namespace.js';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 

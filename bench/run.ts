@@ -11,10 +11,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
 import { decisionType } from '../src/avro/schemas.js';
 import { dropNamespace } from '../src/features/namespace.js';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import { percentile } from '../src/stats/percentile.js';

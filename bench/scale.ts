@@ -17,9 +17,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
 import { decisionType } from '../src/avro/schemas.js';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import { percentile } from '../src/stats/percentile.js';

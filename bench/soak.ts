@@ -7,8 +7,8 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import { transactionEncoder } from '../src/avro/encoders.js';
+import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 

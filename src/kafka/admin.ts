@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import kafkajs from 'kafkajs';
 import { ErrorCodes, FraudError } from '../errors.js';
+import kafkajs from './kafkajs.js';
 import { type KafkaSecurity, kafkajsSecurity, PLAINTEXT } from './security.js';
 
 const { Kafka, logLevel } = kafkajs;

@@ -1,5 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { logger } from '../log/logger.js';
+import { Kafka, logLevel } from './kafkajs.js';
 // Registers the snappy, lz4 and zstd codecs with kafkajs (side effect, once).
 import './compression.js';
 import { type KafkaSecurity, kafkajsSecurity, PLAINTEXT } from './security.js';

@@ -12,15 +12,13 @@
 
 import { createRequire } from 'node:module';
 import { decompress as zstdDecompress } from 'fzstd';
-// kafkajs is CommonJS and Node's ESM loader does not see these two as named exports.
-import kafkajs from 'kafkajs';
+import { CompressionCodecs, CompressionTypes } from './kafkajs.js';
 
 interface Codec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-const { CompressionCodecs, CompressionTypes } = kafkajs;
 const require = createRequire(import.meta.url);
 const snappyCodec = require('kafkajs-snappy') as () => Codec;
 const lz4 = require('lz4js') as {

@@ -1,11 +1,12 @@
 // What `fraudscore run` checks on Kafka before consuming: the brokers answer, the topics exist, and
 // how big a dead letter may be. Bounded by --connect-timeout-ms so that a closed port, an unknown host
 // or a broker that never answers ends the process with one line instead of retrying forever.
-import kafkajs from 'kafkajs';
+
 import type { RunConfig } from '../config/config.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './dead-letter.js';
+import kafkajs from './kafkajs.js';
 import {
   aclFailure,
   checkKafkaTls,

@@ -15,8 +15,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import kafkajs from '../../src/kafka/kafkajs.js';
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
-import { type Admin, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import type { Admin, IHeaders } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { transactionEncoder } from '../../src/avro/encoders.js';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.js';
 import type { Transaction } from '../../src/types.js';
 import { kafkaBrokers, randomName, redisUrl } from './stack.js';
 

@@ -6,10 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { dropNamespace } from '../../src/features/namespace.js';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.js';
 import { fromRoot } from '../../src/package-root.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';

@@ -1,9 +1,10 @@
 // fraudscore's topic administration against the real broker: the topics of a spec list (as in
 // deploy/topics.json) are created with their partitions and configuration, idempotently, also when
 // two callers race; an unreachable broker is an error that names it.
-import kafkajs from 'kafkajs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics, loadTopicSpecs, type TopicSpec } from '../../src/kafka/admin.js';
+import kafkajs from '../../src/kafka/kafkajs.js';
 import { testKafka } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 

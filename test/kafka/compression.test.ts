@@ -7,13 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { labelEncoder, transactionEncoder } from '../../src/avro/encoders.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
 import { dropNamespace } from '../../src/features/namespace.js';
 import { READABLE_CODECS } from '../../src/kafka/compression.js';
+import { CompressionCodecs, CompressionTypes } from '../../src/kafka/kafkajs.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import {
   createTestTopics,

@@ -226,6 +226,9 @@ class TopicTally {
   private seen = new Set<string>();
   /** id → [count, timestamps] */
   readonly byId = new Map<string, { n: number; firstTs: number; degraded: boolean }>();
+  /** id → every copy's partition:offset@log time, kept only once an id is seen twice (the trail of a duplicate). */
+  readonly copies = new Map<string, string[]>();
+  readonly firstAt = new Map<string, string>();
   /** The first decision of each id, when asked to keep them (scored_at, degraded flag, features). */
   readonly kept = new Map<string, Decision>();
   badDeadLettered = 0;
@@ -263,6 +266,7 @@ class TopicTally {
         if (this.seen.has(at)) return;
         this.seen.add(at);
         const ts = Number(message.timestamp);
+        this.at = `${at}@${new Date(ts).toISOString().slice(11, 23)}`;
         if (this.kind === 'input') {
           // A record the harness's producer wrote twice (a retried batch) is decided twice by design.
           try {
@@ -288,10 +292,19 @@ class TopicTally {
     });
   }
 
+  private at = '';
+
   private add(id: string, ts: number, degraded: boolean): void {
     const e = this.byId.get(id);
-    if (e === undefined) this.byId.set(id, { n: 1, firstTs: ts, degraded });
-    else e.n++;
+    if (e === undefined) {
+      this.byId.set(id, { n: 1, firstTs: ts, degraded });
+      this.firstAt.set(id, this.at);
+      return;
+    }
+    e.n++;
+    const copies = this.copies.get(id);
+    if (copies === undefined) this.copies.set(id, [this.firstAt.get(id)!, this.at]);
+    else copies.push(this.at);
   }
 
   stop(): Promise<void> {
@@ -417,6 +430,18 @@ class Lane {
     let n = 0;
     for (const [id, d] of this.decisions.byId) if (d.n > Math.max(1, this.input?.byId.get(id)?.n ?? 1)) n++;
     return n;
+  }
+
+  /** Up to `max` ids decided more often than sent: where each decision and input copy sits in the log. */
+  duplicateTrail(max: number): string[] {
+    const out: string[] = [];
+    for (const [id, copies] of this.decisions.copies) {
+      if (out.length >= max) break;
+      if (copies.length <= Math.max(1, this.input?.byId.get(id)?.n ?? 1)) continue;
+      const input = this.input?.copies.get(id) ?? [this.input?.firstAt.get(id) ?? '?'];
+      out.push(`${id}: decisions ${copies.join(' ')}; input ${input.join(' ')}`);
+    }
+    return out;
   }
 
   /** Ids sent and not (yet) decided or dead-lettered, and bad records not dead-lettered. */
@@ -763,6 +788,7 @@ async function runCase(
         log(
           `[chaos] ${c} ${l.mode}: ${l.missing()} missing, ${l.duplicatedIds()} decided twice; scorer logs: ${files.join(' ')}`,
         );
+        if (l.mode === 'exactly-once') for (const line of l.duplicateTrail(12)) log(`[chaos]   ${line}`);
       }
     }
     await admin.deleteTopics({ topics: lanes.flatMap((l) => l.topics.all) }).catch(() => {});

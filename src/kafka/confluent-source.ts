@@ -118,7 +118,11 @@ export class ConfluentSource implements Source {
     // Unresolved, the batch is fetched again from its first offset (the compat layer seeks back).
     if (n === 0 || this.rewinding || this.stopping) return;
     const key = `${batch.topic}/${batch.partition}`;
-    if (!this.writtenUpTo.has(key)) this.writtenUpTo.set(key, batch.messages[0].offset);
+    if (!this.writtenUpTo.has(key)) {
+      // Once per partition and assignment: where this member starts (the trail of a takeover).
+      log.info('first records of a partition', { partition: batch.partition, offset: batch.messages[0].offset });
+      this.writtenUpTo.set(key, batch.messages[0].offset);
+    }
     this.opts.progress?.fetched(
       batch.topic,
       batch.partition,
@@ -228,9 +232,11 @@ export class ConfluentSource implements Source {
       await this.idle();
       await new Promise((r) => setTimeout(r, delay));
       if (uncertain && !(await this.committedTargets())) return;
+      const targets: string[] = [];
       for (const key of this.assigned) {
         const offset = this.writtenUpTo.get(key);
         if (offset === undefined) continue;
+        targets.push(`${key.slice(key.lastIndexOf('/') + 1)}@${offset}`);
         const slash = key.lastIndexOf('/');
         try {
           this.consumer.seek({ topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), offset });
@@ -238,6 +244,7 @@ export class ConfluentSource implements Source {
           log.warn('seek failed (partition moved meanwhile)', { err: seekErr, partition: key });
         }
       }
+      log.info('sought back to the last written records', { targets });
       // Where each partition stands is known again from its next fetch.
       const paused = this.aligner?.reset(Date.now()) ?? [];
       if (paused.length > 0) {
@@ -301,6 +308,11 @@ export class ConfluentSource implements Source {
 
   /** Called by the sink once positions are durable. */
   written(positions: readonly Position[]): void {
+    if (this.failedSinceWrite) {
+      log.info('writing again after a failed write', {
+        written: positions.map((p) => `${p.partition}@${p.offset}`),
+      });
+    }
     this.lastProgress = Date.now();
     this.failedSinceWrite = false;
     this.retryDelayMs = 0;

@@ -5,8 +5,8 @@
 
 # The commands the feature store's ACL user may run, and no other: what src/features/redis-store.ts
 # sends (GET/SET NX of the namespace marker, APPEND/GETRANGE/PEXPIRE/DEL of the entity logs, HSET/HGETALL
-# of the watermark, EVAL of the compaction script), what that script calls (src/features/lua/*.lua:
-# STRLEN, SET; Redis checks those against the user too), ioredis' ready check (INFO) and what ioredis
+# of the watermark, EVAL of the compaction script and of a batch's APPENDs), what those scripts call
+# (src/features/lua/*.lua: STRLEN, SET; redis-batch.ts: APPEND; Redis checks those against the user too), ioredis' ready check (INFO) and what ioredis
 # Cluster sends (CLUSTER SLOTS for the slot map, CLUSTER SHARDS on newer clients, CLUSTER INFO as its
 # ready check, READONLY/READWRITE to replicas and promoted replicas, CLIENT SETNAME on every connection).
 # Update this list when the store changes: the store runs each command once at start and refuses to

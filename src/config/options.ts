@@ -373,7 +373,7 @@ export const FEATURE_STORE_OPTIONS = defineOptions([
     // One pipelined round trip per batch (two APPENDs per transaction, see npm run bench:features); a
     // tight bound would mark healthy batches degraded whenever the machine is busy.
     default: '250',
-    help: 'Timeout of a feature round trip (one pipelined Lua call per record of the micro-batch); past it the batch is scored with default features, marked degraded.',
+    help: 'Timeout of a feature round trip (one pipeline per micro-batch, per master on a Redis Cluster); past it the batch is scored with default features, marked degraded.',
   },
 ]);
 

@@ -1,6 +1,11 @@
 // One micro-batch's Redis commands, sent as one pipeline per node: a single Redis gets one pipeline; a
 // Redis Cluster gets one per master that owns a slot of the batch's keys, all in parallel. Every command
 // names one key, so no command can span slots.
+//
+// APPENDs queued one after another with append() go to a single Redis as one script call that appends
+// them all: one ioredis command (and one promise) per micro-batch instead of two per transaction, which
+// were a third of the scorer's heap allocation (a heap profile at 11,000 tx/s). A Redis Cluster gets them
+// one command each: ioredis refuses a pipelined command whose keys span slots.
 
 import type { Cluster, Redis } from 'ioredis';
 import { withDeadline } from '../deadline.js';
@@ -9,10 +14,17 @@ export type RedisClient = Redis | Cluster;
 type Pipeline = ReturnType<Redis['pipeline']>;
 export type Reply = [error: Error | null, result: unknown];
 
+/** A queued command: `add` puts it on a pipeline, or, when undefined, it is APPEND key value. */
 interface Command {
   key: string;
-  add: (p: Pipeline) => void;
+  add: ((p: Pipeline) => void) | undefined;
+  value: string;
 }
+
+/** Appends KEYS[i] ARGV[i] for every i; replies with the new lengths, in order (what each APPEND returns). */
+const APPEND_ALL = `local n = {}
+for i = 1, #KEYS do n[i] = redis.call('APPEND', KEYS[i], ARGV[i]) end
+return n`;
 
 export class RedisBatch {
   private readonly commands: Command[] = [];
@@ -23,7 +35,16 @@ export class RedisBatch {
 
   /** Queues a command on `key`; returns its index in the replies. */
   push(key: string, add: (p: Pipeline) => void): number {
-    this.commands.push({ key, add });
+    this.commands.push({ key, add, value: '' });
+    return this.commands.length - 1;
+  }
+
+  /**
+   * Queues APPEND key value; returns its index in the replies (the log's new length). It runs after
+   * every command queued before it and before every one queued after it, as push() does.
+   */
+  append(key: string, value: string): number {
+    this.commands.push({ key, add: undefined, value });
     return this.commands.length - 1;
   }
 
@@ -45,7 +66,7 @@ export class RedisBatch {
     if (this.commands.length === 0) return [];
     const timed = <T>(p: Promise<T>): Promise<T> =>
       timeoutMs > 0 ? withTimeout(p, timeoutMs, `a pipeline of ${this.commands.length} commands`) : p;
-    if (!isCluster(client)) return timed(execOne(client.pipeline(), this.commands));
+    if (!isCluster(client)) return timed(execOne(client.pipeline(), this.commands, true));
     const all = this.commands.map((_, i) => i);
     const replies = await timed(this.execOnNodes(client, all));
     for (let attempt = 0; attempt < FAILOVER_RETRIES; attempt++) {
@@ -103,6 +124,7 @@ export class RedisBatch {
         const r = await execOne(
           client.pipeline() as unknown as Pipeline,
           js.map((j) => this.commands[idx[j]]),
+          false,
         );
         for (let k = 0; k < js.length; k++) replies[js[k]] = r[k];
       }),
@@ -149,11 +171,59 @@ function settled(node: Redis, done: () => void): void {
   node.once('close', finish);
 }
 
-async function execOne(pipeline: Pipeline, commands: readonly Command[]): Promise<Reply[]> {
-  for (const c of commands) c.add(pipeline);
+/**
+ * Sends `commands` as one pipeline; replies in their order. With `coalesce`, each run of consecutive
+ * appends goes as one APPEND_ALL script call, whose reply is spread back over the run.
+ */
+async function execOne(pipeline: Pipeline, commands: readonly Command[], coalesce: boolean): Promise<Reply[]> {
+  // ends[k]: one past the last command answered by the pipeline's reply k.
+  const ends: number[] = [];
+  let scripted = false;
+  let i = 0;
+  while (i < commands.length) {
+    const c = commands[i];
+    if (c.add !== undefined) {
+      c.add(pipeline);
+      ends.push(++i);
+      continue;
+    }
+    if (!coalesce) {
+      pipeline.append(c.key, c.value);
+      ends.push(++i);
+      continue;
+    }
+    let j = i + 1;
+    while (j < commands.length && commands[j].add === undefined) j++;
+    const n = j - i;
+    const args = new Array<string | number>(2 + 2 * n);
+    args[0] = APPEND_ALL;
+    args[1] = n;
+    for (let k = 0; k < n; k++) {
+      args[2 + k] = commands[i + k].key;
+      args[2 + n + k] = commands[i + k].value;
+    }
+    // One array argument: ioredis flattens it, where a spread would copy 2n + 2 arguments first.
+    (pipeline as unknown as { eval(args: (string | number)[]): void }).eval(args);
+    scripted = true;
+    i = j;
+    ends.push(j);
+  }
   const replies = (await pipeline.exec()) as Reply[] | null;
   if (replies === null) throw new Error('pipeline aborted');
-  return replies;
+  if (!scripted) return replies;
+  const out = new Array<Reply>(commands.length);
+  let from = 0;
+  for (let k = 0; k < ends.length; k++) {
+    const to = ends[k];
+    const reply = replies[k];
+    if (commands[from].add !== undefined) out[from] = reply;
+    else {
+      const lengths = reply[1] as number[] | null;
+      for (let m = from; m < to; m++) out[m] = reply[0] !== null ? [reply[0], null] : [null, lengths![m - from]];
+    }
+    from = to;
+  }
+  return out;
 }
 
 export function isCluster(client: RedisClient): client is Cluster {

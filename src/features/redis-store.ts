@@ -113,8 +113,33 @@ interface PendingBatch {
   context: EnrichContext | undefined;
 }
 
-class CustomerState {
-  constructor(readonly id: string) {}
+/** Transaction ids a batch queued for one entity's log, so that a batch holding an id twice appends it once. */
+class Queued {
+  /** Batch stamp of the last batch that queued an append. */
+  private queuedStamp = 0;
+  private readonly queued: string[] = [];
+
+  /** True when `id` is already queued in batch `stamp`; else remembers it. */
+  queue(stamp: number, id: string): boolean {
+    if (this.queuedStamp !== stamp) {
+      this.queuedStamp = stamp;
+      this.queued.length = 0;
+    } else if (this.queued.includes(id)) return true;
+    this.queued.push(id);
+    return false;
+  }
+}
+
+class CustomerState extends Queued {
+  /** Its log's key, built once. */
+  readonly key: string;
+  constructor(
+    readonly id: string,
+    keys: FeatureKeys,
+  ) {
+    super();
+    this.key = keys.customerLog(id);
+  }
   win = new CustomerWindow();
   /** Entries of win as last counted (RedisFeatureStore.customerEntries), and the batch that counted them. */
   size = 0;
@@ -128,9 +153,22 @@ class CustomerState {
   stamp = 0;
 }
 
-class TerminalState {
-  constructor(readonly id: string) {}
+class TerminalState extends Queued {
+  constructor(readonly id: string) {
+    super();
+  }
   win = new TerminalWindow();
+  /** The key of the bucket last written, built once per bucket. */
+  private lastBucket = Number.NaN;
+  private lastKey = '';
+
+  keyOf(bucket: number, keys: FeatureKeys): string {
+    if (bucket !== this.lastBucket) {
+      this.lastBucket = bucket;
+      this.lastKey = keys.terminalLog(this.id, bucket);
+    }
+    return this.lastKey;
+  }
   size = 0;
   counted = 0;
   /** bucket → bytes of its log reflected in win. */
@@ -146,6 +184,8 @@ class TerminalState {
 interface Append {
   state: CustomerState | TerminalState;
   bucket: number;
+  key: string;
+  entry: string;
   reply: number;
   bytes: number;
 }
@@ -401,7 +441,7 @@ export class RedisFeatureStore implements FeatureStore {
     const hash = `${key}:h`;
     const wm = this.keys.watermark;
     const batch = new RedisBatch();
-    batch.push(key, (p) => p.append(key, ''));
+    batch.append(key, '');
     batch.push(key, (p) => p.getrangeBuffer(key, 0, -1));
     batch.push(key, (p) => p.eval(this.compactScript, 1, key, '-1', '', '1000'));
     batch.push(key, (p) => p.pexpire(key, 1000));
@@ -567,7 +607,6 @@ export class RedisFeatureStore implements FeatureStore {
     const reads: Read[] = [];
     const appends: Append[] = [];
     const compactions: { state: CustomerState; reply: number; bytes: number; entries: number }[] = [];
-    const queuedIds = new Set<string>();
     const refreshed = new Set<TerminalState>();
     const expiring: CustomerState[] = [];
     const expiringBuckets: [TerminalState, number][] = [];
@@ -577,7 +616,7 @@ export class RedisFeatureStore implements FeatureStore {
       const tx = txs[i];
       const st = this.customer(tx.customer_id);
       cust[i] = st;
-      const key = k.customerLog(tx.customer_id);
+      const key = st.key;
       if (st.stamp !== stamp) {
         st.stamp = stamp;
         if (st.len < 0) {
@@ -597,17 +636,10 @@ export class RedisFeatureStore implements FeatureStore {
           expiring.push(st);
         }
       }
-      if (st.len >= 0 && st.win.tx.has(tx.transaction_id)) continue;
-      const qid = `c\u0000${tx.customer_id}\u0000${tx.transaction_id}`;
-      if (queuedIds.has(qid)) continue;
-      queuedIds.add(qid);
+      if (st.len >= 0 && st.win.tx.has(tx.transaction_id, tx.event_time)) continue;
+      if (st.queue(stamp, tx.transaction_id)) continue;
       const entry = encodeEntry(ENTRY_TX, tx.event_time, tx.amount_minor, tx.transaction_id);
-      appends.push({
-        state: st,
-        bucket: 0,
-        bytes: entryBytes(entry, tx.transaction_id),
-        reply: batch.push(key, (p) => p.append(key, entry)),
-      });
+      appends.push({ state: st, bucket: 0, bytes: entryBytes(entry, tx.transaction_id), key, entry, reply: -1 });
     }
 
     // Terminals: read buckets not cached or due for a refresh, append what is new.
@@ -637,19 +669,15 @@ export class RedisFeatureStore implements FeatureStore {
         st.expireAt.set(b, now + 1);
         expiringBuckets.push([st, b]);
       }
-      if (st.win.tx.has(tx.transaction_id)) continue;
-      const qid = `t\u0000${tx.terminal_id}\u0000${tx.transaction_id}`;
-      if (queuedIds.has(qid)) continue;
-      queuedIds.add(qid);
-      const key = k.terminalLog(tx.terminal_id, b);
+      if (st.win.tx.has(tx.transaction_id, tx.event_time)) continue;
+      if (st.queue(stamp, tx.transaction_id)) continue;
+      const key = st.keyOf(b, k);
       const entry = encodeEntry(ENTRY_TX, tx.event_time, 0, tx.transaction_id);
-      appends.push({
-        state: st,
-        bucket: b,
-        bytes: entryBytes(entry, tx.transaction_id),
-        reply: batch.push(key, (p) => p.append(key, entry)),
-      });
+      appends.push({ state: st, bucket: b, bytes: entryBytes(entry, tx.transaction_id), key, entry, reply: -1 });
     }
+    // After every read, compaction and deletion above (a read of a log must not see this batch's entries),
+    // and as one run, which a single Redis takes as one command (RedisBatch.append).
+    for (const a of appends) a.reply = batch.append(a.key, a.entry);
 
     // The watermark: our partitions' progress (written after our appends), then everyone's.
     let wmIdx = -1;
@@ -918,7 +946,7 @@ export class RedisFeatureStore implements FeatureStore {
     const reads: Read[] = [];
     const custReads: { state: CustomerState; own: [number, number][]; reply: number }[] = [];
     for (const [st, own] of stale) {
-      const key = this.keys.customerLog(st.id);
+      const key = st.key;
       custReads.push({ state: st, own, reply: batch.push(key, (p) => p.getrangeBuffer(key, 0, -1)) });
     }
     const refreshed = new Set<TerminalState>();
@@ -950,7 +978,7 @@ export class RedisFeatureStore implements FeatureStore {
   private customer(id: string): CustomerState {
     let st = this.customers.get(id);
     if (st === undefined) {
-      st = new CustomerState(id);
+      st = new CustomerState(id, this.keys);
       this.customers.set(id, st);
       if (this.customers.size > this.maxCached) this.customerEntries -= evictOldest(this.customers, this.stamp);
     }
@@ -987,7 +1015,7 @@ export class RedisFeatureStore implements FeatureStore {
     };
     for (const st of this.customers.values()) {
       if (st.len < 0) continue;
-      const key = this.keys.customerLog(st.id);
+      const key = st.key;
       const { text } = liveCustomerLog(st.win);
       if (text !== '') {
         batch.push(key, (p) => p.append(key, text));

@@ -1,5 +1,11 @@
 // An event-time-ordered list of one key's entries (a customer's or a terminal's), the in-memory twin of a
 // Redis ZSET scored by event time: idempotent on id, binary-searched, trimmed from the old end.
+//
+// A window built with `byId` false keeps no id → time map: an entry is then identified by its time and
+// id together (a transaction read or replayed again carries its own event time), found by binary search
+// among the entries of that time. It saves a hash-map insert, lookup and delete per entry, which were
+// the scorer's largest self time after (program) and GC in a drain profile; windows that must find an
+// entry by id alone (a fraud report names only the transaction) keep the map.
 
 export class SortedWindow {
   // Parallel arrays ordered by time; entries before `head` are already trimmed (compacted lazily, so
@@ -8,7 +14,7 @@ export class SortedWindow {
   private ids: string[] = [];
   private values: number[] = [];
   private head = 0;
-  private readonly index = new Map<string, number>();
+  private readonly index: Map<string, number> | undefined;
   // What changed since the last takeChanges(), for index-keyed caches kept beside the window
   // (CustomerWindow's prefix sums): the smallest inserted time, the largest trim cut, and whether
   // indices shifted (compaction).
@@ -16,23 +22,33 @@ export class SortedWindow {
   private maxCut = Number.NEGATIVE_INFINITY;
   private shifted = false;
 
+  constructor(byId = true) {
+    this.index = byId ? new Map() : undefined;
+  }
+
   get size(): number {
     return this.times.length - this.head;
   }
 
-  has(id: string): boolean {
-    return this.index.has(id);
+  /** Whether id is present (with `byId` false: with this time, which such a window then needs). */
+  has(id: string, time?: number): boolean {
+    if (this.index !== undefined) return this.index.has(id);
+    if (time === undefined) throw new Error('SortedWindow.has without a time on a window without an id index');
+    return this.holds(time, id);
   }
 
-  /** The event time id was added with, or undefined when absent. */
+  /** The event time id was added with, or undefined when absent. Only for a window built `byId`. */
   timeOf(id: string): number | undefined {
+    if (this.index === undefined) throw new Error('SortedWindow.timeOf on a window without an id index');
     return this.index.get(id);
   }
 
-  /** Adds (time, id, value) unless id is present; returns true when added (ZADD NX). */
+  /** Adds (time, id, value) unless id is present (with `byId` false: with this time); returns true when added (ZADD NX). */
   insert(time: number, id: string, value = 0): boolean {
-    if (this.index.has(id)) return false;
-    this.index.set(id, time);
+    if (this.index !== undefined) {
+      if (this.index.has(id)) return false;
+      this.index.set(id, time);
+    } else if (this.holds(time, id)) return false;
     if (time < this.minInserted) this.minInserted = time;
     const n = this.times.length;
     if (n === this.head || this.times[n - 1] <= time) {
@@ -52,7 +68,7 @@ export class SortedWindow {
   trimBefore(cut: number): void {
     if (this.times.length === this.head || this.times[this.head] >= cut) return;
     const end = this.lowerBound(cut);
-    for (let i = this.head; i < end; i++) this.index.delete(this.ids[i]);
+    if (this.index !== undefined) for (let i = this.head; i < end; i++) this.index.delete(this.ids[i]);
     this.head = end;
     if (cut > this.maxCut) this.maxCut = cut;
     if (this.head === this.times.length) {
@@ -82,6 +98,16 @@ export class SortedWindow {
     this.shifted = false;
     this.minInserted = Number.POSITIVE_INFINITY;
     this.maxCut = Number.NEGATIVE_INFINITY;
+  }
+
+  /** An entry (time, id) is present: scans back over the entries of that time, usually the newest. */
+  private holds(time: number, id: string): boolean {
+    const times = this.times;
+    let i = times.length - 1;
+    if (i < this.head || times[i] < time) return false;
+    if (times[i] > time) i = this.upperBound(time) - 1;
+    for (; i >= this.head && times[i] === time; i--) if (this.ids[i] === id) return true;
+    return false;
   }
 
   /** Number of entries with lo < time ≤ hi (ZCOUNT (lo hi). */

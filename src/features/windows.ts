@@ -11,7 +11,8 @@ export const KNOWN_RECENCY_CAP_MS = 30 * DAY_MS;
 
 /** A customer's transactions (value = amount in minor units). */
 export class CustomerWindow {
-  readonly tx = new SortedWindow();
+  // Found by (time, id): nothing looks a customer's transaction up by id alone.
+  readonly tx = new SortedWindow(false);
 
   // Caches keyed by tx's indices, so that a customer with a long history costs O(log n) per transaction
   // instead of a scan of its whole window (a card an attacker drives hard must not take scoring from

@@ -4,11 +4,23 @@ import { ErrorCodes, FraudError } from '../../src/errors.js';
 import { parseLog } from '../../src/features/entity-log.js';
 import { DAY_MS, N_FEATURES } from '../../src/features/feature-names.js';
 import { featureKeys } from '../../src/features/keys.js';
-import { keySlot } from '../../src/features/redis-batch.js';
+import { keySlot, RedisBatch } from '../../src/features/redis-batch.js';
 import { RedisFeatureStore } from '../../src/features/redis-store.js';
 import { redisStoreContract } from './redis-contract.js';
 import { REDIS_URL, redisStore } from './redis-helpers.js';
 import { enrichOne, label, T0, tx } from './store-contract.js';
+
+/** Commands Redis has run since it started (INFO commandstats), those run by scripts included. */
+async function commandCalls(): Promise<{ append: number; eval: number; getrange: number }> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const info = (await redis.info('commandstats')) as string;
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    return { append: calls('append'), eval: calls('eval'), getrange: calls('getrange') };
+  } finally {
+    redis.disconnect();
+  }
+}
 
 describe('RedisFeatureStore', () => {
   redisStoreContract();
@@ -21,22 +33,64 @@ describe('RedisFeatureStore', () => {
       );
       const pipeline = vi.spyOn(store.client, 'pipeline');
       const out = new Float32Array(256 * N_FEATURES);
+      const before = await commandCalls();
       expect(await store.enrich(txs, 256, out)).toBeNull();
       expect(pipeline).toHaveBeenCalledTimes(1);
       // Customer c15's 16th transaction: 16 in its windows.
       expect(out[255 * N_FEATURES + 3]).toBe(16);
-      // Constant work per transaction: two APPENDs each, plus reads of entities not cached yet.
+      // Constant work per transaction: two APPENDs each (sent as one script call), plus reads of
+      // entities not cached yet.
+      const first = await commandCalls();
+      expect(first.append - before.append).toBe(256 * 2);
+      expect(first.eval - before.eval).toBe(1);
       const issued = pipeline.mock.results[0].value as { length: number };
-      expect(issued.length).toBeLessThanOrEqual(1 + 256 * 2 + 16 * 2 + 8 * 8);
+      expect(issued.length).toBeLessThanOrEqual(1 + 1 + 16 + 8 * 8);
       const again = txs.map((t, i) => ({ ...t, transaction_id: `n${i}`, event_time: t.event_time + 300 * 60_000 }));
       expect(await store.enrich(again, 256, out)).toBeNull();
       expect(pipeline).toHaveBeenCalledTimes(2);
-      expect((pipeline.mock.results[1].value as { length: number }).length).toBe(1 + 256 * 2);
+      // The marker and the script.
+      expect((pipeline.mock.results[1].value as { length: number }).length).toBe(2);
+      const second = await commandCalls();
+      expect(second.append - first.append).toBe(256 * 2);
       expect(out[255 * N_FEATURES + 3]).toBe(32);
       pipeline.mockRestore();
     } finally {
       await cleanup();
       await store.close();
+    }
+  });
+
+  it('sends a run of appends as one script call, in queue order, each with its own reply', async () => {
+    const redis = new Redis(REDIS_URL);
+    const k = `fs-test:batch:${Date.now().toString(36)}:`;
+    try {
+      await redis.hset(`${k}h`, 'f', '1');
+      const batch = new RedisBatch();
+      const before = batch.push(`${k}a`, (p) => p.get(`${k}a`));
+      const a1 = batch.append(`${k}a`, 'xy');
+      const b1 = batch.append(`${k}b`, 'z');
+      const a2 = batch.append(`${k}a`, 'uvw');
+      const after = batch.push(`${k}a`, (p) => p.get(`${k}a`));
+      const wrong = batch.append(`${k}h`, 'x');
+      const last = batch.append(`${k}b`, 'q');
+      const calls = await commandCalls();
+      const replies = await batch.exec(redis, 1000);
+      expect(replies).toHaveLength(7);
+      expect(replies[before]).toEqual([null, null]);
+      expect(replies[a1]).toEqual([null, 2]);
+      expect(replies[b1]).toEqual([null, 1]);
+      expect(replies[a2]).toEqual([null, 5]);
+      expect(replies[after]).toEqual([null, 'xyuvw']);
+      // A failed script fails every append of its run, and only those.
+      expect(replies[wrong][0]?.message).toMatch(/WRONGTYPE/);
+      expect(replies[last][0]?.message).toMatch(/WRONGTYPE/);
+      expect(await redis.get(`${k}b`)).toBe('z');
+      const ran = await commandCalls();
+      // Two runs: two script calls.
+      expect(ran.eval - calls.eval).toBe(2);
+    } finally {
+      await redis.del(`${k}a`, `${k}b`, `${k}h`);
+      redis.disconnect();
     }
   });
 
@@ -52,12 +106,15 @@ describe('RedisFeatureStore', () => {
       expect(out[249 * N_FEATURES + 7]).toBe(2000);
       const pipeline = vi.spyOn(store.client, 'pipeline');
       const next = Array.from({ length: 256 }, (_, j) => heavy(2000 + j));
+      const before = await commandCalls();
       expect(await store.enrich(next, 256, out)).toBeNull();
       expect(pipeline).toHaveBeenCalledTimes(1);
       // Two APPENDs per transaction, the marker, and at most a compaction and a few new buckets.
+      const after = await commandCalls();
+      expect(after.append - before.append).toBe(2 * 256);
+      expect(after.getrange - before.getrange).toBeLessThanOrEqual(10);
       const issued = (pipeline.mock.results[0].value as { length: number }).length;
-      expect(issued).toBeGreaterThanOrEqual(1 + 2 * 256);
-      expect(issued).toBeLessThanOrEqual(1 + 2 * 256 + 10);
+      expect(issued).toBeLessThanOrEqual(2 + 10);
       pipeline.mockRestore();
     } finally {
       await cleanup();

@@ -1,0 +1,94 @@
+// exactly-once through librdkafka: the broker itself refuses one record of a write (a dead letter above
+// the DLQ topic's max.message.bytes). The write must fail, nothing of it may be visible to
+// read_committed, and the next write must go through.
+import { afterAll, describe, expect, it } from 'vitest';
+import { decisionType } from '../../src/avro/schemas.js';
+import { confluentClient } from '../../src/kafka/confluent-client.js';
+import { ConfluentSink, type ConsumerOwner } from '../../src/kafka/confluent-sink.js';
+import type { Decision } from '../../src/types.js';
+import { readTopic, useStackClients } from '../helpers/kafka-io.js';
+import { kafkaBrokers, randomName } from '../helpers/stack.js';
+
+const decisionAvro = decisionType();
+
+function decision(id: string): Decision {
+  return {
+    transaction_id: id,
+    customer_id: 'c1',
+    event_time: Date.now(),
+    score: 0.1,
+    decision: 'APPROVE',
+    reason_codes: [],
+    model_name: 'test',
+    model_version: '0',
+    challenger_score: null,
+    degraded: false,
+    degraded_cause: null,
+    features: [],
+    latency_us: 0,
+    scored_at: 0,
+  };
+}
+
+describe('exactly-once through librdkafka: a record the broker refuses (real broker)', () => {
+  const shared = useStackClients();
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of closers) await c().catch(() => {});
+  });
+
+  it('fails the write, commits none of it, and the next write goes through', async () => {
+    const base = randomName('delivery');
+    const decisions = `${base}.decisions`;
+    const dlq = `${base}.dlq`;
+    await shared.admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: decisions, numPartitions: 1 },
+        { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
+      ],
+    });
+    closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
+    // No offsets are sent (no positions): the owner is never asked.
+    const owner = { consumer: undefined, owns: () => true, commit: async () => {} } as unknown as ConsumerOwner;
+    const sink = new ConfluentSink(
+      confluentClient(kafkaBrokers(), `${base}-sink`),
+      {
+        decisionsTopic: decisions,
+        dlqTopic: dlq,
+        groupId: `${base}.group`,
+        delivery: 'exactly-once',
+        transactionalId: `${base}.tx`,
+        decisionSchemaId: 1,
+        transactionTimeoutMs: 10_000,
+      },
+      owner,
+    );
+    await sink.connect();
+    closers.unshift(() => sink.close());
+    const tooBig = {
+      record: { key: null, value: Buffer.alloc(60_000, 7), topic: 'in', partition: 0, offset: '0', arrivedAt: 0 },
+      code: 'UNDECODABLE_RECORD',
+      message: 'a test record above the DLQ topic limit',
+    };
+    const failed = sink.write({
+      decisions: [decision('refused-1'), decision('refused-2')],
+      deadLetters: [tooBig],
+      positions: [],
+    });
+    await expect(failed).rejects.toThrow(/too large|size/i);
+    // The sink goes on: a later write commits.
+    let written = false;
+    for (let attempt = 0; attempt < 5 && !written; attempt++) {
+      await sink.settle();
+      written = await sink.write({ decisions: [decision('after')], deadLetters: [], positions: [] }).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(written).toBe(true);
+    const out = await readTopic(shared.kafka, decisions, 1, { readCommitted: true, timeoutMs: 20_000, quietMs: 2000 });
+    const ids = out.map((m) => (decisionAvro.fromBuffer(m.value!.subarray(5)) as Decision).transaction_id);
+    expect(ids).toEqual(['after']);
+  });
+});

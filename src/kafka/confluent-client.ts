@@ -67,16 +67,23 @@ export interface CkMessageOut {
 
 /** The librdkafka producer under the KafkaJS-compatible one (node-rdkafka's API). */
 export interface CkNativeProducer {
-  /** Throws on a local failure (queue full, record too large); the delivery report settles `opaque`. */
+  /**
+   * Throws on a local failure (queue full, record too large); the delivery report settles `opaque`.
+   * Without an opaque, nothing is held for the report (with delivery.report.only.error, none comes
+   * for a delivered record, and a held opaque would never be released).
+   */
   produce(
     topic: string,
     partition: number,
     value: Buffer | null,
     key: Buffer | string | null,
     timestamp: number,
-    opaque: CkDeliveryOpaque,
+    opaque: CkDeliveryOpaque | undefined,
     headers: Record<string, string>[] | null,
   ): unknown;
+  on(event: 'delivery-report', listener: (err: CkError | null, report: unknown) => void): unknown;
+  removeAllListeners(event: 'delivery-report'): unknown;
+  flush(timeoutMs: number, cb: (err: unknown) => void): unknown;
 }
 
 /** What the compatible layer's delivery handler calls for each record: resolve, or reject with its error. */

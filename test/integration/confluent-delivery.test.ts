@@ -1,6 +1,7 @@
-// exactly-once through librdkafka: the broker itself refuses one record of a write (a dead letter above
-// the DLQ topic's max.message.bytes). The write must fail, nothing of it may be visible to
-// read_committed, and the next write must go through.
+// exactly-once through librdkafka asks for delivery reports of failed records only
+// (delivery.report.only.error) and lets commit_transaction confirm the rest. Here the broker itself
+// refuses one record of a write (a dead letter above the DLQ topic's max.message.bytes): the write
+// must fail, nothing of it may be visible to read_committed, and the next write must go through.
 import { afterAll, describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { confluentClient } from '../../src/kafka/confluent-client.js';

@@ -184,6 +184,10 @@ export function confluentClient(brokers: string[], clientId: string, security: K
   };
   return new ck.KafkaJS.Kafka({
     kafkaJS: { brokers, clientId, logLevel: logLevel.WARN, logger: sink, connectionTimeout: 5000 },
+    // Small requests (produce, fetch, the transaction's) go out at once. At-least-once p99 at 11,499
+    // tx/s, 4 alternated pairs of `npm run bench -- --latency`: median 78.8 ms with Nagle, 54.7 without
+    // (exactly-once 94.2 and 98.6: no difference).
+    'socket.nagle.disable': true,
     // TLS and SASL as librdkafka properties (the KafkaJS-compatible block takes no CA or key files).
     ...librdkafkaSecurity(security),
   });

@@ -225,10 +225,9 @@ const transactionAvro = transactionType();
 class TopicTally {
   private seen = new Set<string>();
   /** id → [count, timestamps] */
-  readonly byId = new Map<string, { n: number; firstTs: number; degraded: boolean }>();
+  readonly byId = new Map<string, { n: number; firstTs: number; degraded: boolean; firstAt: string }>();
   /** id → every copy's partition:offset@log time, kept only once an id is seen twice (the trail of a duplicate). */
   readonly copies = new Map<string, string[]>();
-  readonly firstAt = new Map<string, string>();
   /** The first decision of each id, when asked to keep them (scored_at, degraded flag, features). */
   readonly kept = new Map<string, Decision>();
   badDeadLettered = 0;
@@ -266,18 +265,23 @@ class TopicTally {
         if (this.seen.has(at)) return;
         this.seen.add(at);
         const ts = Number(message.timestamp);
-        this.at = `${at}@${new Date(ts).toISOString().slice(11, 23)}`;
+        const where = `${at}@${new Date(ts).toISOString().slice(11, 23)}`;
         if (this.kind === 'input') {
           // A record the harness's producer wrote twice (a retried batch) is decided twice by design.
           try {
-            this.add((transactionAvro.fromBuffer(message.value!.subarray(5)) as Transaction).transaction_id, ts, false);
+            this.add(
+              (transactionAvro.fromBuffer(message.value!.subarray(5)) as Transaction).transaction_id,
+              ts,
+              false,
+              where,
+            );
           } catch {}
         } else if (this.kind === 'decisions') {
           const d = decisionAvro.fromBuffer(message.value!.subarray(5)) as Decision;
           if (this.keep && !this.kept.has(d.transaction_id)) this.kept.set(d.transaction_id, d);
           // Recovery needs the store answering: FEATURES_INCOMPLETE after Redis lost its data is the design
           // (windows refill from the stream), FEATURES_UNAVAILABLE is Redis not answering.
-          this.add(d.transaction_id, ts, d.degraded && d.degraded_cause === 'FRAUD_FEATURES_UNAVAILABLE');
+          this.add(d.transaction_id, ts, d.degraded && d.degraded_cause === 'FRAUD_FEATURES_UNAVAILABLE', where);
         } else {
           let id: string | null = null;
           try {
@@ -285,26 +289,23 @@ class TopicTally {
           } catch {}
           if (id === null) {
             const h = message.headers ?? {};
-            this.add(`bad@${h[DLQ_HEADERS.partition]}:${h[DLQ_HEADERS.offset]}`, ts, false);
-          } else this.add(id, ts, false);
+            this.add(`bad@${h[DLQ_HEADERS.partition]}:${h[DLQ_HEADERS.offset]}`, ts, false, where);
+          } else this.add(id, ts, false, where);
         }
       },
     });
   }
 
-  private at = '';
-
-  private add(id: string, ts: number, degraded: boolean): void {
+  private add(id: string, ts: number, degraded: boolean, where: string): void {
     const e = this.byId.get(id);
     if (e === undefined) {
-      this.byId.set(id, { n: 1, firstTs: ts, degraded });
-      this.firstAt.set(id, this.at);
+      this.byId.set(id, { n: 1, firstTs: ts, degraded, firstAt: where });
       return;
     }
     e.n++;
     const copies = this.copies.get(id);
-    if (copies === undefined) this.copies.set(id, [this.firstAt.get(id)!, this.at]);
-    else copies.push(this.at);
+    if (copies === undefined) this.copies.set(id, [e.firstAt, where]);
+    else copies.push(where);
   }
 
   stop(): Promise<void> {
@@ -425,10 +426,15 @@ class Lane {
     }
   }
 
+  /** Copies of id in the transactions topic's log (1 without an input tally or before it is read). */
+  private sentCopies(id: string): number {
+    return Math.max(1, this.input?.byId.get(id)?.n ?? 1);
+  }
+
   /** Ids decided more often than they were sent. */
   duplicatedIds(): number {
     let n = 0;
-    for (const [id, d] of this.decisions.byId) if (d.n > Math.max(1, this.input?.byId.get(id)?.n ?? 1)) n++;
+    for (const [id, d] of this.decisions.byId) if (d.n > this.sentCopies(id)) n++;
     return n;
   }
 
@@ -437,8 +443,8 @@ class Lane {
     const out: string[] = [];
     for (const [id, copies] of this.decisions.copies) {
       if (out.length >= max) break;
-      if (copies.length <= Math.max(1, this.input?.byId.get(id)?.n ?? 1)) continue;
-      const input = this.input?.copies.get(id) ?? [this.input?.firstAt.get(id) ?? '?'];
+      if (copies.length <= this.sentCopies(id)) continue;
+      const input = this.input?.copies.get(id) ?? [this.input?.byId.get(id)?.firstAt ?? '?'];
       out.push(`${id}: decisions ${copies.join(' ')}; input ${input.join(' ')}`);
     }
     return out;
@@ -464,7 +470,7 @@ class Lane {
       const d = this.decisions.byId.get(id);
       if (d !== undefined) {
         decided++;
-        dup += d.n - Math.max(1, this.input?.byId.get(id)?.n ?? 1);
+        dup += d.n - this.sentCopies(id);
         if (sentAt >= faultEnd) {
           postFault++;
           if (d.degraded) postFaultDegraded++;

@@ -236,8 +236,8 @@ export class ConfluentSource implements Source {
       for (const key of this.assigned) {
         const offset = this.writtenUpTo.get(key);
         if (offset === undefined) continue;
-        targets.push(`${key.slice(key.lastIndexOf('/') + 1)}@${offset}`);
         const slash = key.lastIndexOf('/');
+        targets.push(`${key.slice(slash + 1)}@${offset}`);
         try {
           this.consumer.seek({ topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), offset });
         } catch (seekErr) {

@@ -80,7 +80,5 @@ export default kafkajs;
 export const Kafka = kafkajs.Kafka;
 export type Kafka = KafkaJs.Kafka;
 export const logLevel = kafkajs.logLevel;
-export type logLevel = KafkaJs.logLevel;
 export const CompressionTypes = kafkajs.CompressionTypes;
-export type CompressionTypes = KafkaJs.CompressionTypes;
 export const CompressionCodecs = kafkajs.CompressionCodecs;

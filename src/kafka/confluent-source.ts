@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { withDeadline } from '../deadline.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { Position } from '../pipeline/sink.js';
@@ -11,6 +12,8 @@ import { consumerStalled, loopStalledAfterMs } from './stall-watch.js';
 const log = logger('confluent-source');
 const ASSIGN = -175; // librdkafka ERR__ASSIGN_PARTITIONS
 const REVOKE = -174; // librdkafka ERR__REVOKE_PARTITIONS
+/** at-least-once: a commit not answered by then is kept and sent again (see commit()). */
+const COMMIT_TIMEOUT_MS = 10_000;
 
 export interface ConfluentSourceOptions extends KafkaSourceOptions {
   /** Exit (reject run) when records wait but none was written for this long. */
@@ -47,6 +50,11 @@ export class ConfluentSource implements Source {
   private idleWaiters: (() => void)[] = [];
   private lowWaiters: (() => void)[] = [];
   private lowMark = 0;
+  /** at-least-once: per partition, the position of written records whose offset commit failed. */
+  private readonly uncommitted = new Map<string, Position>();
+  private commitRetry: NodeJS.Timeout | undefined;
+  private commitRetryMs = 0;
+  private commitFailingSince = 0;
   private finish: ((err?: unknown) => void) | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   /** Wall time of the last event-loop tick: a stopped process (SIGSTOP, VM pause) is seen on resume. */
@@ -324,12 +332,73 @@ export class ConfluentSource implements Source {
     }
   }
 
-  /** At-least-once commit, after the sink's acknowledgement. */
+  /**
+   * At-least-once commit, after the sink's acknowledgement. A failed commit does not fail the write:
+   * its decisions are in Kafka already, and the rewind that followed produced every record in flight
+   * again (31–58 repeats per chaos leader kill). The offsets are kept and go with the next commit, or
+   * with a retry when no write comes; a partition lost meanwhile is read again by its next owner from
+   * the group's offset, as at-least-once allows.
+   */
   async commit(positions: readonly Position[]): Promise<void> {
-    if (positions.length === 0) return;
-    await this.consumer.commitOffsets(
-      positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
-    );
+    for (const p of positions) this.uncommitted.set(`${p.topic}/${p.partition}`, p);
+    await this.commitPending();
+  }
+
+  /** Commits every kept position of a partition still ours; keeps them and arms a retry when that fails. */
+  private async commitPending(): Promise<void> {
+    if (this.uncommitted.size === 0) return;
+    const sent: [string, Position][] = [];
+    for (const entry of this.uncommitted) {
+      if (this.assigned.has(entry[0])) sent.push(entry);
+      else this.uncommitted.delete(entry[0]);
+    }
+    if (sent.length === 0) return;
+    try {
+      // Bounded: librdkafka holds a commit while the group rebalances or its coordinator moves, and a
+      // write waiting on it would hold up every write behind it.
+      await withDeadline(
+        this.consumer.commitOffsets(
+          sent.map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
+        ),
+        COMMIT_TIMEOUT_MS,
+        () => new Error(`offset commit not answered within ${COMMIT_TIMEOUT_MS} ms`),
+      );
+    } catch (err) {
+      if (this.commitRetryMs === 0)
+        log.warn(
+          'offset commit failed; the written records are not produced again, their offsets are committed later',
+          {
+            err,
+            partitions: sent.map(([key, p]) => `${key}@${p.offset}`),
+          },
+        );
+      if (this.commitRetryMs === 0) this.commitFailingSince = Date.now();
+      else if (Date.now() - this.commitFailingSince > this.opts.stallTimeoutMs) {
+        // Writing on without ever committing would leave a restart to read everything again.
+        void this.stop(
+          new FraudError(
+            ErrorCodes.KAFKA_FATAL,
+            `offset commits have failed for ${Math.round((Date.now() - this.commitFailingSince) / 1000)} s (--stall-timeout-ms): ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
+        return;
+      }
+      this.commitRetryMs = Math.min(5000, this.commitRetryMs === 0 ? 200 : this.commitRetryMs * 2);
+      if (this.commitRetry === undefined && !this.stopping) {
+        this.commitRetry = setTimeout(() => {
+          this.commitRetry = undefined;
+          void this.commitPending();
+        }, this.commitRetryMs);
+      }
+      return;
+    }
+    // A later position put in meanwhile (a concurrent write) stays for the next commit.
+    for (const [key, p] of sent) if (this.uncommitted.get(key) === p) this.uncommitted.delete(key);
+    if (this.commitRetryMs > 0) {
+      log.info('offsets committed again after a failed commit', { partitions: sent.length });
+      this.commitRetryMs = 0;
+    }
   }
 
   private async onRebalance(err: { code: number }, tps: CkTopicPartition[]): Promise<void> {
@@ -352,10 +421,14 @@ export class ConfluentSource implements Source {
         new Promise((r) => setTimeout(r, Math.min(10_000, (this.opts.sessionTimeoutMs ?? 30_000) / 2))),
       ]);
     }
+    // Offsets kept from a failed commit are sent now, while the partitions are still ours; not awaited
+    // (the group waits for this callback), and forgotten if that commit fails.
+    if (this.uncommitted.size > 0) void this.commitPending();
     for (const tp of tps) {
       const key = `${tp.topic}/${tp.partition}`;
       this.assigned.delete(key);
       this.writtenUpTo.delete(key);
+      this.uncommitted.delete(key);
     }
     if (this.aligner !== undefined) {
       const gone = tps.filter((tp) => tp.topic === this.opts.topic).map((tp) => tp.partition);
@@ -409,6 +482,8 @@ export class ConfluentSource implements Source {
       if (this.submissions > 0) {
         await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 5000))]);
       }
+      clearTimeout(this.commitRetry);
+      if (this.uncommitted.size > 0) await this.commitPending();
       await this.consumer.disconnect();
     } catch (discErr) {
       log.warn('consumer disconnect failed', { err: discErr });

@@ -4,20 +4,15 @@
 // Here the real client on the real broker commits, and the first answer is replaced by librdkafka's
 // retriable timeout: the sink must resume the commit, or settle it and rewind to the group's offsets.
 import { afterAll, describe, expect, it } from 'vitest';
-import { decisionType, transactionType } from '../../src/avro/schemas.js';
 import type { CkError, CkKafka, CkProducer } from '../../src/kafka/confluent-client.js';
 import { confluentClient } from '../../src/kafka/confluent-client.js';
 import { ConfluentSink } from '../../src/kafka/confluent-sink.js';
 import { ConfluentSource } from '../../src/kafka/confluent-source.js';
 import type { SourceRecord } from '../../src/pipeline/source.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
-import type { Decision, Transaction } from '../../src/types.js';
+import { decide, decisionIdOf as idOf } from '../helpers/decide.js';
 import { createTestTopics, produceTransactions, readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
-
-const decisionAvro = decisionType();
-const txAvro = transactionType();
-const idOf = (v: Buffer | null): string => (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
 
 /** librdkafka's answer when commit_transaction stops waiting: retriable, the commit goes on. */
 function timedOut(): CkError {
@@ -135,34 +130,3 @@ describe('exactly-once: a transaction commit whose answer was lost (real broker)
     expect(ids.length - unique.size).toBe(0);
   });
 });
-
-/** A decision per record (the transaction id is all this test reads back), positions per partition. */
-function decide(records: SourceRecord[]) {
-  const decisions: Decision[] = [];
-  const next = new Map<string, { topic: string; partition: number; offset: string }>();
-  for (const r of records) {
-    const tx = txAvro.fromBuffer(r.value!.subarray(5)) as Transaction;
-    decisions.push({
-      transaction_id: tx.transaction_id,
-      customer_id: tx.customer_id,
-      event_time: tx.event_time,
-      score: 0,
-      decision: 'APPROVE',
-      reason_codes: [],
-      model_name: 'test',
-      model_version: '0',
-      challenger_score: null,
-      degraded: false,
-      degraded_cause: null,
-      features: [],
-      latency_us: 0,
-      scored_at: 0,
-    });
-    next.set(`${r.topic}/${r.partition}`, {
-      topic: r.topic,
-      partition: r.partition,
-      offset: String(BigInt(r.offset) + 1n),
-    });
-  }
-  return { decisions, deadLetters: [], positions: [...next.values()] };
-}

@@ -1,0 +1,43 @@
+// A stand-in processor for the client tests: one decision per record, the write's positions per partition.
+import { decisionType, transactionType } from '../../src/avro/schemas.js';
+import type { OutputBatch } from '../../src/pipeline/sink.js';
+import type { SourceRecord } from '../../src/pipeline/source.js';
+import type { Decision, Transaction } from '../../src/types.js';
+
+const txAvro = transactionType();
+const decisionAvro = decisionType();
+
+/** The transaction id of a decision record's value (after the 5-byte Confluent framing). */
+export const decisionIdOf = (v: Buffer | null): string =>
+  (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
+
+/** A decision per record (the transaction id is all the tests read back), positions per partition. */
+export function decide(records: SourceRecord[]): OutputBatch {
+  const decisions: Decision[] = [];
+  const next = new Map<string, { topic: string; partition: number; offset: string }>();
+  for (const r of records) {
+    const tx = txAvro.fromBuffer(r.value!.subarray(5)) as Transaction;
+    decisions.push({
+      transaction_id: tx.transaction_id,
+      customer_id: tx.customer_id,
+      event_time: tx.event_time,
+      score: 0,
+      decision: 'APPROVE',
+      reason_codes: [],
+      model_name: 'test',
+      model_version: '0',
+      challenger_score: null,
+      degraded: false,
+      degraded_cause: null,
+      features: [],
+      latency_us: 0,
+      scored_at: 0,
+    });
+    next.set(`${r.topic}/${r.partition}`, {
+      topic: r.topic,
+      partition: r.partition,
+      offset: String(BigInt(r.offset) + 1n),
+    });
+  }
+  return { decisions, deadLetters: [], positions: [...next.values()] };
+}

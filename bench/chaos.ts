@@ -784,7 +784,9 @@ async function runCase(
       await l.dlq?.stop();
       if (l.dlq !== undefined && l.missing() > 0)
         log(`[chaos] ${c} ${l.mode}: scorer output tail:\n${l.scorers[0]?.output().slice(-3000) ?? ''}`);
-      if (l.missing() > 0 || (l.mode === 'exactly-once' && l.duplicatedIds() > 0)) {
+      // CHAOS_KEEP_LOGS=1 keeps them for every lane (e.g. to read why at-least-once repeated records).
+      const keep = process.env.CHAOS_KEEP_LOGS === '1';
+      if (keep || l.missing() > 0 || (l.mode === 'exactly-once' && l.duplicatedIds() > 0)) {
         // Every scorer's whole log (replaced ones too): the trail of a record lost or decided twice.
         const files = l.everyScorer.map((s, i) => {
           const file = join(tmpdir(), `fraudscore-chaos-${c}-${l.mode}-${rep}-${i}.log`);

@@ -212,6 +212,7 @@ function scorerChild(
   delivery: string,
   client: string,
   http = false,
+  nodeOptions?: string,
 ): Child {
   const env: Record<string, string> = {
     KAFKA_BROKERS: BROKERS.join(','),
@@ -231,6 +232,7 @@ function scorerChild(
     FRAUDSCORE_KAFKA_CLIENT: client,
   };
   if (MODEL) env.FRAUDSCORE_MODEL_DIR = MODEL;
+  if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   const profile = process.env.FRAUDSCORE_BENCH_CPU_PROF;
   if (profile) {
     return child(
@@ -419,12 +421,20 @@ async function drain(
   t: { in: string; dlq: string; labels: string },
   client: string,
   delivery: string,
+  variant?: { name: string; nodeOptions: string },
 ): Promise<{ tps: number; rssMb: number }> {
-  const group = `${run}-${client}-${delivery}`;
+  const group = `${run}-${client}-${delivery}${variant ? `-${variant.name}-${Math.random().toString(36).slice(2, 6)}` : ''}`;
   const out = `${run}.${client}.${delivery}.out`;
   await createTopics(admin, [out]);
   log(`scorer (${client}), ${delivery}: draining ${N} records`);
-  const scorer = scorerChild({ in: t.in, out, dlq: t.dlq, labels: t.labels }, group, delivery, client);
+  const scorer = scorerChild(
+    { in: t.in, out, dlq: t.dlq, labels: t.labels },
+    group,
+    delivery,
+    client,
+    false,
+    variant?.nodeOptions,
+  );
   await scorer.ready;
   const tps = await committedRate(admin, group, t.in, N);
   const rssMb = scorer.peakRssMb();
@@ -641,12 +651,52 @@ async function latencyOnly(rate: number): Promise<void> {
   console.log(JSON.stringify({ rate, client: CLIENTS[0], ...out }, null, 2));
 }
 
+/**
+ * `npm run bench -- --drain <reps>`: only the default client's drained throughput, both modes, `reps`
+ * times, alternating A (NODE_OPTIONS as given) and B (FRAUDSCORE_BENCH_AB_NODE_OPTIONS) when that is
+ * set, on one backlog: an A/B of a throughput change (latest.json is not written).
+ */
+async function drainOnly(reps: number): Promise<void> {
+  if (!(reps > 0)) throw new Error('--drain takes a number of repetitions');
+  const admin = kafka.admin();
+  await admin.connect();
+  const t = { in: `${run}.in`, dlq: `${run}.dlq`, labels: `${run}.labels` };
+  await createTopics(admin, Object.values(t));
+  const start = Date.now() - Math.max(3 * 86_400_000, N * 4000 * 1.2);
+  await produce(t.in, [...quickStream({ count: N, seed: 5, start, meanGapMs: 4000 })]);
+  const ab = process.env.FRAUDSCORE_BENCH_AB_NODE_OPTIONS;
+  const variants = [{ name: 'a', nodeOptions: process.env.NODE_OPTIONS ?? '' }];
+  if (ab !== undefined) variants.push({ name: 'b', nodeOptions: ab });
+  const out: Record<string, { nodeOptions: string; eos: number[]; alo: number[] }> = {};
+  for (const v of variants) out[v.name] = { nodeOptions: v.nodeOptions, eos: [], alo: [] };
+  for (let i = 0; i < reps; i++) {
+    for (const v of i % 2 === 0 ? variants : variants.slice().reverse()) {
+      out[v.name].eos.push(Math.round((await drain(admin, t, CLIENTS[0], 'exactly-once', v)).tps));
+      out[v.name].alo.push(Math.round((await drain(admin, t, CLIENTS[0], 'at-least-once', v)).tps));
+    }
+  }
+  await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
+  await admin.disconnect();
+  await cleanRedis();
+  const median = (xs: number[]) =>
+    percentile(
+      xs.slice().sort((a, b) => a - b),
+      0.5,
+    );
+  const summary = Object.fromEntries(
+    Object.entries(out).map(([k, v]) => [k, { ...v, eos_median: median(v.eos), alo_median: median(v.alo) }]),
+  );
+  console.log(JSON.stringify({ records: N, client: CLIENTS[0], ...summary }, null, 2));
+}
+
 async function main(): Promise<void> {
   // Scale-out on the cluster stack (bench/scale.ts): nothing of the single-node bench below.
   if (process.argv.includes('--scale')) return (await import('./scale.js')).main();
   await ensureStack();
   const at = process.argv.indexOf('--latency');
   if (at >= 0) return latencyOnly(Number(process.argv[at + 1]));
+  const d = process.argv.indexOf('--drain');
+  if (d >= 0) return drainOnly(Number(process.argv[d + 1]));
   const modelDir =
     MODEL ?? fromRoot(existsSync(fromRoot('models/champion/manifest.json')) ? 'models/champion' : 'models/placeholder');
   log(`inference on ${modelDir}`);

@@ -104,6 +104,7 @@ export async function openKafkaIo(
     stallTimeoutMs: cfg.stallTimeoutMs,
     isFatal: (err) => err instanceof FatalKafkaError,
     settleSink: (): Promise<void> => sink.settle(),
+    writeStep: (): string => sink.writeStep(),
   });
   // A transaction left open by a stopped process is aborted (and its producer fenced) by the broker.
   const sink = new ConfluentSink(

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
+import { withDeadline } from '../deadline.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { OutputBatch, Sink } from '../pipeline/sink.js';
@@ -24,7 +25,16 @@ export interface ConfluentSinkOptions extends KafkaSinkOptions {
   transactionTimeoutMs: number;
   /** librdkafka's compression.codec for decisions and dead letters (default none). */
   codec?: 'none' | 'gzip' | 'snappy' | 'lz4';
+  /** Longest wait for sendOffsetsToTransaction before the producer is replaced (default 10 s, see write()). */
+  sendOffsetsTimeoutMs?: number;
 }
+
+/**
+ * librdkafka bounds sendOffsetsToTransaction by 5 s (the compatible layer's default), but it does not
+ * check that bound while it looks for the group coordinator (confluentinc/librdkafka#5456, #5511,
+ * open): in a chaos leader kill a write waited there 40 s, until the stall watchdog exited the scorer.
+ */
+const SEND_OFFSETS_TIMEOUT_MS = 10_000;
 
 /** The source's consumer: its group metadata goes with the offsets (KIP-447). */
 export interface ConsumerOwner extends OffsetOwner {
@@ -47,6 +57,9 @@ export class ConfluentSink implements Sink {
   private broken = false;
   /** exactly-once: the first record librdkafka failed to deliver in the open transaction. */
   private deliveryError: unknown;
+  /** The write's current step and since when (a stalled scorer's error names it). */
+  private step = 'idle';
+  private stepAt = 0;
 
   constructor(
     private readonly kafka: CkKafka,
@@ -100,23 +113,49 @@ export class ConfluentSink implements Sink {
     });
   }
 
+  /** "write: <step> for <n> s", or "no write in progress". */
+  writeStep(): string {
+    if (this.step === 'idle') return 'no write in progress';
+    return `write: ${this.step} for ${Math.round((Date.now() - this.stepAt) / 1000)} s`;
+  }
+
+  private at(step: string): void {
+    this.step = step;
+    this.stepAt = Date.now();
+  }
+
   async write(batch: OutputBatch): Promise<void> {
+    try {
+      await this.writeSteps(batch);
+    } finally {
+      this.step = 'idle';
+    }
+  }
+
+  private async writeSteps(batch: OutputBatch): Promise<void> {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
+      this.at('produce');
       if (topicMessages.length > 0) await produceAll(this.producer, topicMessages);
       const t0 = performance.now();
+      this.at('commit offsets');
       await this.owner.commit(batch.positions);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
       this.owner.written?.(batch.positions);
       return;
     }
+    this.at('replace producer');
     if (this.broken) await this.reset();
+    this.at('begin transaction');
     const tx = await this.producer.transaction();
     this.deliveryError = undefined;
     let committing = false;
+    /** The producer is still inside sendOffsetsToTransaction: any other transactional call would wait behind it. */
+    let hung = false;
     try {
       if (topicMessages.length > 0) {
         const native = tx._getInternalClient?.();
+        this.at('produce and flush');
         if (native != null) {
           produceUnreported(native, topicMessages);
           // Delivered before the offsets are sent: overlapped with the records still on their way, the
@@ -135,15 +174,32 @@ export class ConfluentSink implements Sink {
             { canRetry: true },
           );
         }
-        await tx.sendOffsets({ consumer: this.owner.consumer, topics: byTopic(batch.positions) });
+        this.at('send offsets');
+        const bound = this.opts.sendOffsetsTimeoutMs ?? SEND_OFFSETS_TIMEOUT_MS;
+        await withDeadline(
+          tx.sendOffsets({ consumer: this.owner.consumer, topics: byTopic(batch.positions) }),
+          bound,
+          () => {
+            hung = true;
+            return new Error(
+              `sendOffsetsToTransaction did not answer within ${bound} ms (librdkafka can wait there for a moving group coordinator regardless of its timeout): the transactional producer is replaced, which aborts the transaction`,
+            );
+          },
+        );
       }
       if (this.deliveryError !== undefined) throw this.deliveryError;
       committing = true;
+      this.at('commit transaction');
       await this.commit(tx);
       this.opts.onCommitSeconds?.((performance.now() - t0) / 1000);
       this.owner.written?.(batch.positions);
     } catch (err) {
       if (isFatal(err)) throw fatal(err);
+      if (hung) {
+        // The next write's new producer (same transactional id) fences this one; the broker aborts its transaction.
+        this.broken = true;
+        throw err;
+      }
       if (committing) {
         // EndTxn may have reached the coordinator (even an "abortable" answer can come from a new
         // coordinator after the old one logged the commit): aborting may fail, and the next producer's
@@ -152,6 +208,7 @@ export class ConfluentSink implements Sink {
         throw new CommitUncertainError(err);
       }
       try {
+        this.at('abort transaction');
         await tx.abort();
       } catch (abortErr) {
         if (isFatal(abortErr)) throw fatal(abortErr);

@@ -22,6 +22,8 @@ export interface ConfluentSourceOptions extends KafkaSourceOptions {
   isFatal?: (err: unknown) => boolean;
   /** Settles the sink's transaction left in doubt by a failed commit (see ConfluentSink.settle). */
   settleSink?: () => Promise<void>;
+  /** Where the sink's write in progress is (ConfluentSink.writeStep), for the stall error. */
+  writeStep?: () => string;
 }
 
 /**
@@ -465,7 +467,14 @@ export class ConfluentSource implements Source {
     this.lastTick = now;
     // A partition paused because it was ahead resumes once the others caught up or went idle.
     if (this.aligner?.anyPaused && !this.rewinding && !this.stopping) this.resumeDue();
-    const stalled = consumerStalled(now, this.lastProgress, this.inFlight, this.opts.stallTimeoutMs);
+    const stalled = consumerStalled(
+      now,
+      this.lastProgress,
+      this.inFlight,
+      this.opts.stallTimeoutMs,
+      () =>
+        `${this.submissions} submissions unsettled${this.rewinding ? ', rewinding' : ''}; ${this.opts.writeStep?.() ?? 'write step unknown'}`,
+    );
     if (stalled !== undefined) void this.stop(stalled);
   }
 

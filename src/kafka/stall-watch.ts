@@ -21,11 +21,13 @@ export function consumerStalled(
   lastProgress: number,
   waiting: number,
   stallTimeoutMs: number,
+  where?: () => string,
 ): FraudError | undefined {
   if (waiting === 0 || now - lastProgress <= stallTimeoutMs) return undefined;
+  const at = where?.();
   const err = new FraudError(
     ErrorCodes.CONSUMER_STALLED,
-    `no record written for ${Math.round((now - lastProgress) / 1000)} s while ${waiting} wait (--stall-timeout-ms ${stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
+    `no record written for ${Math.round((now - lastProgress) / 1000)} s while ${waiting} wait${at ? ` (${at})` : ''} (--stall-timeout-ms ${stallTimeoutMs}); exiting for a supervisor to restart the scorer`,
   );
   log.error('the consumer made no progress; exiting so that a supervisor restarts the scorer', {
     err,

@@ -41,3 +41,27 @@ export function decide(records: SourceRecord[]): OutputBatch {
   }
   return { decisions, deadLetters: [], positions: [...next.values()] };
 }
+
+/**
+ * A record handler that writes each handed-over batch with `write`, one at a time and in order, as the
+ * micro-batcher does: after a failed write, nothing handed over before the failure is written (the
+ * source reads it again with the failed records).
+ */
+export function inOrderWrites(
+  write: (batch: OutputBatch) => Promise<void>,
+): (records: SourceRecord[]) => Promise<void> {
+  let chain = Promise.resolve();
+  let epoch = 0;
+  return (records) => {
+    const at = epoch;
+    const done = chain.then(() => {
+      if (at !== epoch) throw new Error('an earlier write failed');
+      return write(decide(records)).catch((err: unknown) => {
+        epoch++;
+        throw err;
+      });
+    });
+    chain = done.catch(() => {});
+    return done;
+  };
+}

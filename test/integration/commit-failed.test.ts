@@ -7,9 +7,8 @@ import type { CkConsumer, CkKafka } from '../../src/kafka/confluent-client.js';
 import { confluentClient } from '../../src/kafka/confluent-client.js';
 import { ConfluentSink } from '../../src/kafka/confluent-sink.js';
 import { ConfluentSource } from '../../src/kafka/confluent-source.js';
-import type { SourceRecord } from '../../src/pipeline/source.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
-import { decide, decisionIdOf as idOf } from '../helpers/decide.js';
+import { decisionIdOf as idOf, inOrderWrites } from '../helpers/decide.js';
 import { createTestTopics, produceTransactions, readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
@@ -74,22 +73,7 @@ describe('at-least-once: a failed offset commit (real broker)', () => {
       source,
     );
     await sink.connect();
-    // One write per fetched batch, in order, as the micro-batcher does: after a failed write, nothing
-    // handed over before the failure is written (it is read again with the failed records).
-    let chain = Promise.resolve();
-    let epoch = 0;
-    const handler = (records: SourceRecord[]): Promise<void> => {
-      const at = epoch;
-      const write = chain.then(() => {
-        if (at !== epoch) throw new Error('an earlier write failed');
-        return sink.write(decide(records)).catch((err: unknown) => {
-          epoch++;
-          throw err;
-        });
-      });
-      chain = write.catch(() => {});
-      return write;
-    };
+    const handler = inOrderWrites((b) => sink.write(b));
     const run = source.run(handler);
     running.push(async () => {
       await source.stop();

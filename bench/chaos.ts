@@ -816,6 +816,21 @@ function confluentPacer(brokers: string[]): PacerProducer {
   }) as unknown as PacerProducer;
 }
 
+/** The scorers' logged feature-store failures: wall-clock time, message, error. */
+function redisFailures(l: Lane): string[] {
+  const out: string[] = [];
+  l.everyScorer.forEach((s, i) => {
+    for (const line of s.output().split('\n')) {
+      if (!line.includes('"msg":"Redis ')) continue;
+      try {
+        const e = JSON.parse(line) as { time?: string; msg?: string; error?: string };
+        out.push(`scorer ${i} ${e.time?.slice(11, 23)}: ${e.msg} (${e.error})`);
+      } catch {}
+    }
+  });
+  return out;
+}
+
 /** Slack after a promotion for the client's slot-map refresh and the batch in flight (as in the Redis Cluster test). */
 const PROMOTION_SLACK_MS = 1500;
 
@@ -884,6 +899,8 @@ function clusterFields(
       `${twice} input records written twice by the harness's producer (their second decision is not a duplicate)`,
     );
   if (before > 0) l.notes.push(`${before} marked incomplete before the fault (start-up: partitions not yet reported)`);
+  // Why the store failed, in the scorers' own words (a CI log then says it without the scorer logs).
+  if (outside > 0) for (const line of redisFailures(l).slice(0, 3)) l.notes.push(line);
   if (causes.size > 0)
     l.notes.push(
       `degraded: ${[...causes]

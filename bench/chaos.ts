@@ -39,6 +39,7 @@ import { scorerEnv } from '../test/helpers/scorer-env.js';
 import { type ScorerProcess, startScorer } from '../test/helpers/scorer-process.js';
 import { randomName } from '../test/helpers/stack.js';
 import { busiestLeader, CUSTOMER_FEATURES, promotedAt, redisReplicated, referenceFeatures } from './cluster-faults.js';
+import { RedisProbe } from './redis-probe.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -362,7 +363,7 @@ class Lane {
         // Cluster: up to 6 scorers, 3 JVMs and 6 Redis share the 2 cores; the default 250 ms round-trip
         // bound then degrades healthy batches (seen: whole batches at random times). A dead master fails
         // its batches at once, so the outage is measured the same (as in the Redis Cluster test).
-        ...(this.stack.cluster ? { FRAUDSCORE_REDIS_TIMEOUT_MS: '2000' } : {}),
+        ...(this.stack.cluster ? { FRAUDSCORE_REDIS_TIMEOUT_MS: String(SCORER_REDIS_TIMEOUT_MS) } : {}),
       }),
       KAFKA_BROKERS: this.stack.brokers.join(','),
       ...this.stack.redisEnv(),
@@ -564,6 +565,7 @@ async function runCase(
   let outage: { killedAt: number; promotedAt: number } | undefined;
   // Every transaction acked, in send order (the reference features of a cluster case).
   const sentTxs: Transaction[] = [];
+  const probe = stack.cluster ? new RedisProbe(stack.redisNodes) : undefined;
   try {
     for (const l of lanes) {
       l.decisions = new TopicTally(kafka, l.topics.decisions, 'decisions', stack.cluster);
@@ -771,11 +773,13 @@ async function runCase(
     if (sendErrors.size > 0) note.push(`send errors: ${[...sendErrors].map(([m, n]) => `${n}× ${m}`).join(' | ')}`);
     if (!stack.cluster) return lanes.map((l) => l.row(c, rep, faultEnd, note));
     const reference = lanes.every((l) => l.failedSends === 0) ? referenceFeatures(sentTxs) : undefined;
+    probe?.stop();
     return lanes.map((l) => {
-      const extra = clusterFields(l, faultStart, faultEnd, outage, reference);
+      const extra = clusterFields(l, faultStart, faultEnd, outage, reference, probe);
       return { ...l.row(c, rep, faultEnd, note), ...extra };
     });
   } finally {
+    probe?.stop();
     await producer.disconnect().catch(() => {});
     for (const l of lanes) {
       await l.stopAll();
@@ -831,6 +835,9 @@ function redisFailures(l: Lane): string[] {
   return out;
 }
 
+/** The cluster lanes' scorers' Redis round-trip bound (the default 250 ms is for a machine of their own). */
+const SCORER_REDIS_TIMEOUT_MS = 2000;
+
 /** Slack after a promotion for the client's slot-map refresh and the batch in flight (as in the Redis Cluster test). */
 const PROMOTION_SLACK_MS = 1500;
 
@@ -841,8 +848,10 @@ function clusterFields(
   faultEnd: number,
   outage: { killedAt: number; promotedAt: number } | undefined,
   reference: Map<string, number[]> | undefined,
+  probe?: RedisProbe,
 ): Partial<ChaosRow> {
   let during = 0;
+  let whileSlow = 0;
   for (const e of l.decisions.byId.values()) if (e.firstTs >= faultStart && e.firstTs <= faultEnd) during++;
   let degraded = 0;
   let outside = 0;
@@ -865,6 +874,12 @@ function clusterFields(
       // incomplete until every partition has reported progress (the watermark counts all of them);
       // reported in the notes, not held against the fault.
       if (d.scored_at < faultStart && d.degraded_cause === 'FRAUD_FEATURES_INCOMPLETE') before++;
+      else if (
+        d.degraded_cause === 'FRAUD_FEATURES_UNAVAILABLE' &&
+        !inOutage &&
+        probe?.slowAt(d.scored_at, SCORER_REDIS_TIMEOUT_MS + 500)
+      )
+        whileSlow++;
       else if (!inOutage) outside++;
       continue;
     }
@@ -899,6 +914,13 @@ function clusterFields(
       `${twice} input records written twice by the harness's producer (their second decision is not a duplicate)`,
     );
   if (before > 0) l.notes.push(`${before} marked incomplete before the fault (start-up: partitions not yet reported)`);
+  if (whileSlow > 0)
+    l.notes.push(
+      `${whileSlow} degraded while Redis answered the harness' PING slowly (${probe!.slow
+        .slice(0, 3)
+        .map(([a, b]) => `${((b - a) / 1000).toFixed(1)} s at +${((a - faultStart) / 1000).toFixed(0)} s`)
+        .join(', ')}): the machine, not counted against the scorer`,
+    );
   // Why the store failed, in the scorers' own words (a CI log then says it without the scorer logs).
   if (outside > 0) for (const line of redisFailures(l).slice(0, 3)) l.notes.push(line);
   if (causes.size > 0)

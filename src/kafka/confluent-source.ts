@@ -337,7 +337,7 @@ export class ConfluentSource implements Source {
   /**
    * At-least-once commit, after the sink's acknowledgement. A failed commit does not fail the write:
    * its decisions are in Kafka already, and the rewind that followed produced every record in flight
-   * again (31–58 repeats per chaos leader kill). The offsets are kept and go with the next commit, or
+   * again (139 of 1,500 for two failed commits in commit-failed.test.ts). The offsets are kept and go with the next commit, or
    * with a retry when no write comes; a partition lost meanwhile is read again by its next owner from
    * the group's offset, as at-least-once allows.
    */

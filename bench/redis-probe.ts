@@ -18,7 +18,7 @@ export class RedisProbe {
   constructor(ports: readonly number[]) {
     this.clients = ports.map(
       (port) =>
-        new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: false }),
+        new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: false }),
     );
     for (const c of this.clients) c.on('error', () => {});
     this.timer = setInterval(() => this.tick(), 200);
@@ -58,6 +58,7 @@ export class RedisProbe {
     // PINGs still unanswered count up to now.
     const now = Date.now();
     for (const sent of this.open.values()) if (now - sent > SLOW_PING_MS) this.slow.push([sent, now]);
+    this.open.clear(); // a second stop (the harness' finally) adds nothing
     for (const c of this.clients) c.disconnect();
   }
 }

@@ -337,9 +337,9 @@ export class ConfluentSource implements Source {
   /**
    * At-least-once commit, after the sink's acknowledgement. A failed commit does not fail the write:
    * its decisions are in Kafka already, and the rewind that followed produced every record in flight
-   * again (139 of 1,500 for two failed commits in commit-failed.test.ts). The offsets are kept and go with the next commit, or
-   * with a retry when no write comes; a partition lost meanwhile is read again by its next owner from
-   * the group's offset, as at-least-once allows.
+   * again (139 of 1,500 for two failed commits in commit-failed.test.ts). The offsets are kept and go
+   * with the next commit, or with a retry when no write comes; a partition lost meanwhile is read again
+   * by its next owner from the group's offset, as at-least-once allows.
    */
   async commit(positions: readonly Position[]): Promise<void> {
     for (const p of positions) this.uncommitted.set(`${p.topic}/${p.partition}`, p);

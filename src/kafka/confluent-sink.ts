@@ -48,13 +48,15 @@ export interface ConsumerOwner extends OffsetOwner {
  * at-least-once: idempotent produce with acks=all, then the source commits.
  */
 export class ConfluentSink implements Sink {
-  /** One producer (at-least-once), or TRANSACTIONAL_LANES transactional ones used in turn. */
-  private readonly lanes: Lane[];
-  /** The lane of the next exactly-once write. */
-  private next = 0;
+  private producer: CkProducer;
+  private readonly producerConfig: Record<string, unknown>;
   private readonly encoder: Encoder<Decision>;
   private readonly dlqMaxBytes: number;
   private connected = false;
+  /** An abort failed (e.g. the broker was down): the client still believes a transaction is open. */
+  private broken = false;
+  /** exactly-once: the first record librdkafka failed to deliver in the open transaction. */
+  private deliveryError: unknown;
   /** The write's current step and since when (a stalled scorer's error names it). */
   private step = 'idle';
   private stepAt = 0;
@@ -67,7 +69,7 @@ export class ConfluentSink implements Sink {
     const exactlyOnce = opts.delivery === 'exactly-once';
     // librdkafka refuses a record above its own message.max.bytes before the broker sees it.
     this.dlqMaxBytes = Math.min(opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_BYTES);
-    const config = {
+    this.producerConfig = {
       'enable.idempotence': true,
       acks: -1,
       // Each write is awaited before the next: lingering would only add latency.
@@ -87,19 +89,13 @@ export class ConfluentSink implements Sink {
           }
         : {}),
     };
-    this.lanes = exactlyOnce
-      ? Array.from({ length: TRANSACTIONAL_LANES }, (_, i) =>
-          newLane(kafka, { ...config, 'transactional.id': laneTransactionalId(opts.transactionalId, i) }),
-        )
-      : [newLane(kafka, config)];
+    this.producer = kafka.producer(this.producerConfig);
     this.encoder = decisionEncoder(opts.decisionSchemaId);
   }
 
   async connect(): Promise<void> {
-    for (const lane of this.lanes) {
-      await lane.producer.connect();
-      this.watchDeliveryErrors(lane);
-    }
+    await this.producer.connect();
+    this.watchDeliveryErrors();
     this.connected = true;
   }
 
@@ -107,13 +103,13 @@ export class ConfluentSink implements Sink {
    * exactly-once: failed records are noted here. The compatible layer's own report handler is
    * replaced: it expects a per-record handle, which these records do not carry.
    */
-  private watchDeliveryErrors(lane: Lane): void {
+  private watchDeliveryErrors(): void {
     if (this.opts.delivery !== 'exactly-once') return;
-    const native = lane.producer._getInternalClient?.();
+    const native = this.producer._getInternalClient?.();
     if (native == null) return;
     native.removeAllListeners('delivery-report');
     native.on('delivery-report', (err) => {
-      if (err) lane.deliveryError ??= err;
+      if (err) this.deliveryError ??= err;
     });
   }
 
@@ -140,7 +136,7 @@ export class ConfluentSink implements Sink {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
       this.at('produce');
-      if (topicMessages.length > 0) await produceAll(this.lanes[0].producer, topicMessages);
+      if (topicMessages.length > 0) await produceAll(this.producer, topicMessages);
       const t0 = performance.now();
       this.at('commit offsets');
       await this.owner.commit(batch.positions);
@@ -149,14 +145,10 @@ export class ConfluentSink implements Sink {
       return;
     }
     this.at('replace producer');
-    // Every broken lane, not only the next: an open transaction it left holds back what read_committed
-    // readers see of the partitions it wrote to.
-    for (const l of this.lanes) if (l.broken) await this.reset(l);
-    const lane = this.lanes[this.next];
-    this.next = (this.next + 1) % this.lanes.length;
+    if (this.broken) await this.reset();
     this.at('begin transaction');
-    const tx = await lane.producer.transaction();
-    lane.deliveryError = undefined;
+    const tx = await this.producer.transaction();
+    this.deliveryError = undefined;
     let committing = false;
     /** The producer is still inside sendOffsetsToTransaction: any other transactional call would wait behind it. */
     let hung = false;
@@ -195,7 +187,7 @@ export class ConfluentSink implements Sink {
           },
         );
       }
-      if (lane.deliveryError !== undefined) throw lane.deliveryError;
+      if (this.deliveryError !== undefined) throw this.deliveryError;
       committing = true;
       this.at('commit transaction');
       await this.commit(tx);
@@ -205,14 +197,14 @@ export class ConfluentSink implements Sink {
       if (isFatal(err)) throw fatal(err);
       if (hung) {
         // The next write's new producer (same transactional id) fences this one; the broker aborts its transaction.
-        lane.broken = true;
+        this.broken = true;
         throw err;
       }
       if (committing) {
         // EndTxn may have reached the coordinator (even an "abortable" answer can come from a new
         // coordinator after the old one logged the commit): aborting may fail, and the next producer's
         // InitProducerId completes a logged commit or aborts the rest. Only the broker knows which.
-        lane.broken = true;
+        this.broken = true;
         throw new CommitUncertainError(err);
       }
       try {
@@ -221,7 +213,7 @@ export class ConfluentSink implements Sink {
       } catch (abortErr) {
         if (isFatal(abortErr)) throw fatal(abortErr);
         // The broker aborts it on timeout; this producer is replaced before the next transaction.
-        lane.broken = true;
+        this.broken = true;
         log.warn('transaction abort failed; the producer is replaced before the next batch', { err: abortErr });
       }
       throw err;
@@ -252,20 +244,20 @@ export class ConfluentSink implements Sink {
    * group's committed offsets say which. Throws while the broker is unreachable.
    */
   async settle(): Promise<void> {
-    for (const lane of this.lanes) if (lane.broken) await this.reset(lane);
+    if (this.broken) await this.reset();
   }
 
   /**
    * A new producer with the same transactional id: its initTransactions aborts whatever the old one
    * left open. Throws while the broker is unreachable; the batch is then retried later.
    */
-  private async reset(lane: Lane): Promise<void> {
-    const old = lane.producer;
+  private async reset(): Promise<void> {
+    const old = this.producer;
     await Promise.race([old.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
-    lane.producer = this.kafka.producer(lane.config);
-    await lane.producer.connect();
-    this.watchDeliveryErrors(lane);
-    lane.broken = false;
+    this.producer = this.kafka.producer(this.producerConfig);
+    await this.producer.connect();
+    this.watchDeliveryErrors();
+    this.broken = false;
     log.info('transactional producer replaced');
   }
 
@@ -289,37 +281,9 @@ export class ConfluentSink implements Sink {
   }
 
   async close(): Promise<void> {
-    if (this.connected) for (const lane of this.lanes) await lane.producer.disconnect();
+    if (this.connected) await this.producer.disconnect();
     this.connected = false;
   }
-}
-
-interface Lane {
-  producer: CkProducer;
-  readonly config: Record<string, unknown>;
-  /** An abort or commit failed, or sendOffsets hung: replaced before the next write. */
-  broken: boolean;
-  /** exactly-once: the first record librdkafka failed to deliver in its open transaction. */
-  deliveryError: unknown;
-}
-
-function newLane(kafka: CkKafka, config: Record<string, unknown>): Lane {
-  return { producer: kafka.producer(config), config, broken: false, deliveryError: undefined };
-}
-
-/**
- * Exactly-once writes alternate between two transactional producers. A transaction begun on the
- * producer whose commit just returned can be refused as concurrent while the coordinator still
- * writes that commit's markers; librdkafka then waits a fixed 20 ms before trying again (11 of 1,141
- * transactions at 5,000 tx/s, librdkafka debug "eos"). The other producer has nothing in progress.
- * Writes still never overlap, so the output and the committed offsets keep their order; the broker
- * keeps a group's offset from the later TxnOffsetCommit whichever transaction's markers land first.
- */
-const TRANSACTIONAL_LANES = 2;
-
-/** Lane 0 keeps the configured id, so a restart of an older version's scorer aborts what it left open. */
-function laneTransactionalId(id: string, lane: number): string {
-  return lane === 0 ? id : `${id}.${lane}`;
 }
 
 const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)

@@ -2,11 +2,9 @@
 // (delivery.report.only.error) and lets commit_transaction confirm the rest. Here the broker itself
 // refuses one record of a write (a dead letter above the DLQ topic's max.message.bytes): the write
 // must fail, nothing of it may be visible to read_committed, and the next write must go through.
-// Writes alternate between two transactional producers (the sink's lanes): read_committed sees every
-// decision once, in write order.
 import { afterAll, describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
-import { type CkKafka, confluentClient } from '../../src/kafka/confluent-client.js';
+import { confluentClient } from '../../src/kafka/confluent-client.js';
 import { ConfluentSink, type ConsumerOwner } from '../../src/kafka/confluent-sink.js';
 import type { Decision } from '../../src/types.js';
 import { readTopic, useStackClients } from '../helpers/kafka-io.js';
@@ -93,64 +91,5 @@ describe('exactly-once through librdkafka: a record the broker refuses (real bro
     const out = await readTopic(shared.kafka, decisions, 1, { readCommitted: true, timeoutMs: 20_000, quietMs: 2000 });
     const ids = out.map((m) => (decisionAvro.fromBuffer(m.value!.subarray(5)) as Decision).transaction_id);
     expect(ids).toEqual(['after']);
-  });
-
-  it('alternates two transactional producers: every decision once and in order for read_committed', async () => {
-    const base = randomName('lanes');
-    const decisions = `${base}.decisions`;
-    const dlq = `${base}.dlq`;
-    await shared.admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: decisions, numPartitions: 1 },
-        { topic: dlq, numPartitions: 1 },
-      ],
-    });
-    closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
-    const real = confluentClient(kafkaBrokers(), `${base}-sink`);
-    // The real client; each transaction's producer is noted by its transactional id.
-    const used: string[] = [];
-    const noting: CkKafka = {
-      consumer: (cfg) => real.consumer(cfg),
-      producer(cfg) {
-        const p = real.producer(cfg);
-        const begin = p.transaction.bind(p);
-        p.transaction = () => {
-          used.push(String(cfg['transactional.id']));
-          return begin();
-        };
-        return p;
-      },
-    };
-    const owner = { consumer: undefined, owns: () => true, commit: async () => {} } as unknown as ConsumerOwner;
-    const sink = new ConfluentSink(
-      noting,
-      {
-        decisionsTopic: decisions,
-        dlqTopic: dlq,
-        groupId: `${base}.group`,
-        delivery: 'exactly-once',
-        transactionalId: `${base}.tx`,
-        decisionSchemaId: 1,
-        transactionTimeoutMs: 10_000,
-      },
-      owner,
-    );
-    await sink.connect();
-    closers.unshift(() => sink.close());
-    const expected: string[] = [];
-    for (let w = 0; w < 10; w++) {
-      const batch = [0, 1, 2].map((i) => decision(`w${w}-${i}`));
-      for (const d of batch) expected.push(d.transaction_id);
-      await sink.write({ decisions: batch, deadLetters: [], positions: [] });
-    }
-    expect(used).toEqual(Array.from({ length: 10 }, (_, w) => (w % 2 === 0 ? `${base}.tx` : `${base}.tx.1`)));
-    const out = await readTopic(shared.kafka, decisions, expected.length, {
-      readCommitted: true,
-      timeoutMs: 20_000,
-      quietMs: 2000,
-    });
-    const ids = out.map((m) => (decisionAvro.fromBuffer(m.value!.subarray(5)) as Decision).transaction_id);
-    expect(ids).toEqual(expected);
   });
 });

@@ -173,10 +173,12 @@ describe(`stack.sh ${UP.join(' ')}`, () => {
     );
 
   beforeAll(async () => {
-    kafkaBase = await freeBase(bases(49092), range(6));
-    securePort = await freeBase(bases(49190), range(3));
-    redisBase = await freeBase(bases(47000), [...range(6), ...range(6).map((i) => i + 10000)]);
-    redisTlsPort = await freeBase(bases(47010), [0]);
+    // Below Linux's ephemeral range (32768-60999): a port found free here was once taken by some
+    // client's outgoing connection before the JVM bound it ("Address already in use", a CI run).
+    kafkaBase = await freeBase(bases(23092), range(6));
+    securePort = await freeBase(bases(23190), range(3));
+    redisBase = await freeBase(bases(17500), [...range(6), ...range(6).map((i) => i + 10000)]);
+    redisTlsPort = await freeBase(bases(17510), [0]);
     brokers = range(3).map((i) => `127.0.0.1:${kafkaBase + 2 * i}`);
     stack = new Stack({
       FRAUDSCORE_KAFKA_PORT: String(kafkaBase),
@@ -185,7 +187,7 @@ describe(`stack.sh ${UP.join(' ')}`, () => {
       FRAUDSCORE_REDIS_CLUSTER_PORT: String(redisBase),
       FRAUDSCORE_REDIS_TLS_PORT: String(redisTlsPort),
       // Not started (the cluster replaces it), but status probes it: never the shared 6379.
-      FRAUDSCORE_REDIS_PORT: String(await freeBase(bases(47006), [0])),
+      FRAUDSCORE_REDIS_PORT: String(await freeBase(bases(17506), [0])),
       // Promote a replica 2 s after its master goes silent (the failover test below waits for it).
       FRAUDSCORE_REDIS_CLUSTER_NODE_TIMEOUT_MS: '2000',
     });

@@ -43,7 +43,8 @@ function portFree(port: number): Promise<boolean> {
 
 /** Kafka PLAINTEXT base, controller base+1, SASL_SSL base+2, Redis base+3, TLS Redis base+4. */
 async function freeBase(): Promise<number> {
-  for (let base = 45092; base < 45092 + 20 * 10; base += 20) {
+  // Below Linux's ephemeral range, where no outgoing connection can take a port between check and bind.
+  for (let base = 25092; base < 25092 + 20 * 10; base += 20) {
     const free = await Promise.all([0, 1, 2, 3, 4].map((o) => portFree(base + o)));
     if (free.every(Boolean)) return base;
   }

@@ -11,12 +11,12 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import kafkajs from '../../src/kafka/kafkajs.js';
+import { freeBase, portFree } from '../helpers/ports.js';
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,23 +46,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: s
     child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first base in `bases` whose ports base+offset are all free. */
-async function freeBase(bases: number[], offsets: number[]): Promise<number> {
-  for (const base of bases) {
-    const free = await Promise.all(offsets.map((o) => portFree(base + o)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no free ports among bases ${bases.join(', ')}`);
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -173,8 +156,6 @@ describe(`stack.sh ${UP.join(' ')}`, () => {
     );
 
   beforeAll(async () => {
-    // Below Linux's ephemeral range (32768-60999): a port found free here was once taken by some
-    // client's outgoing connection before the JVM bound it ("Address already in use", a CI run).
     kafkaBase = await freeBase(bases(23092), range(6));
     securePort = await freeBase(bases(23190), range(3));
     redisBase = await freeBase(bases(17500), [...range(6), ...range(6).map((i) => i + 10000)]);

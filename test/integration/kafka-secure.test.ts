@@ -9,7 +9,6 @@
 // secret reaches the output, /readyz or /metrics.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,6 +21,7 @@ import { fromRoot } from '../../src/package-root.js';
 import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
 import { readTopic } from '../helpers/kafka-io.js';
+import { freeBase } from '../helpers/ports.js';
 import { type RegistryReplay, startRegistryReplay } from '../helpers/registry-replay.js';
 import { startCli } from '../helpers/scorer-process.js';
 import { randomName } from '../helpers/stack.js';
@@ -33,23 +33,12 @@ const V3_ID = 42;
 const REGISTERED_ID = 11; // the recorded "registered" answer, for any subject
 const USER = 'fraudscore';
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** Kafka PLAINTEXT base, controller base+1, SASL_SSL base+2, Redis base+3, TLS Redis base+4. */
-async function freeBase(): Promise<number> {
-  // Below Linux's ephemeral range, where no outgoing connection can take a port between check and bind.
-  for (let base = 25092; base < 25092 + 20 * 10; base += 20) {
-    const free = await Promise.all([0, 1, 2, 3, 4].map((o) => portFree(base + o)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free ports for the secure stack');
-}
+const secureStackBase = () =>
+  freeBase(
+    Array.from({ length: 10 }, (_, i) => 25092 + 20 * i),
+    [0, 1, 2, 3, 4],
+  );
 
 function envFile(path: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -88,7 +77,7 @@ describe('scorer on SASL_SSL Kafka with ACLs and TLS Redis (own secure stack)', 
   };
 
   beforeAll(async () => {
-    base = await freeBase();
+    base = await secureStackBase();
     stackEnv = {
       ...(process.env as Record<string, string>),
       FRAUDSCORE_STACK_DIR: dir,

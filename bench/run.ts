@@ -20,6 +20,7 @@ import { fromRoot } from '../src/package-root.js';
 import { quickStream } from '../src/simulate/quick-stream.js';
 import { percentile } from '../src/stats/percentile.js';
 import type { Decision, Transaction } from '../src/types.js';
+import { CpuMeter, type CpuPerRecord, describeCpu, stackPid } from './cpu.js';
 import { benchFeatureStore } from './feature-store.js';
 import { benchInference, type InferenceResult } from './inference.js';
 import { startLoadProducer } from './native-producer.js';
@@ -84,6 +85,15 @@ interface E2E {
   clients: Record<string, ClientResult>;
   /** Per stage (Prometheus histogram of the default client's half-load exactly-once run), p50/p99 ms, interpolated in the bucket. */
   stages_ms: Record<string, { p50: number; p99: number }>;
+  /**
+   * CPU per record over each drain (bench/cpu.ts): the pass-through's runs, and per client the scorer's
+   * in each mode, with the broker's and Redis's beside them.
+   */
+  cpu: {
+    passthrough: CpuPerRecord[];
+    exactly_once: Record<string, CpuPerRecord>;
+    at_least_once: Record<string, CpuPerRecord>;
+  };
 }
 
 interface ClientResult {
@@ -244,12 +254,16 @@ function scorerChild(
   return child([fromRoot('bin/fraudscore.js'), 'run'], env, /partitions assigned/);
 }
 
-/** Sustained rate from the group's committed offsets: records between the first and the last progress seen. */
+/**
+ * Sustained rate from the group's committed offsets: records between the first and the last progress
+ * seen. `meter`, when given, reads the processes' CPU at those two moments.
+ */
 async function committedRate(
   admin: Admin,
   group: string,
   topic: string,
   total: number,
+  meter?: CpuMeter,
   timeoutMs = 300_000,
 ): Promise<number> {
   const start = Date.now();
@@ -260,13 +274,24 @@ async function committedRate(
     let n = 0;
     for (const p of res[0]?.partitions ?? []) n += Math.max(0, Number(p.offset));
     const t = performance.now();
-    if (n > 0 && first === undefined) first = { t, n };
+    if (n > 0 && first === undefined) {
+      first = { t, n };
+      meter?.start();
+    }
     last = { t, n };
-    if (n >= total) break;
+    if (n >= total) {
+      meter?.stop(n - first!.n);
+      break;
+    }
     await sleep(50);
   }
   if (first === undefined || last.n < total) throw new Error(`group ${group} reached ${last.n}/${total} records`);
   return (last.n - first.n) / ((last.t - first.t) / 1000);
+}
+
+/** The CPU of the drained window per record: the scorer's or the pass-through's process, the broker, Redis. */
+function drainMeter(name: string, pid: number | undefined): CpuMeter {
+  return new CpuMeter({ [name]: pid, broker: stackPid('kafka'), redis: stackPid('redis') });
 }
 
 /** Paced load with event_time = send time; returns event→decision latencies seen by a read_committed reader. */
@@ -422,7 +447,7 @@ async function drain(
   client: string,
   delivery: string,
   variant?: { name: string; nodeOptions: string },
-): Promise<{ tps: number; rssMb: number }> {
+): Promise<{ tps: number; rssMb: number; cpu: CpuPerRecord }> {
   const group = `${run}-${client}-${delivery}${variant ? `-${variant.name}-${Math.random().toString(36).slice(2, 6)}` : ''}`;
   const out = `${run}.${client}.${delivery}.out`;
   await createTopics(admin, [out]);
@@ -436,12 +461,14 @@ async function drain(
     variant?.nodeOptions,
   );
   await scorer.ready;
-  const tps = await committedRate(admin, group, t.in, N);
+  const meter = drainMeter('scorer', scorer.proc.pid);
+  const tps = await committedRate(admin, group, t.in, N, meter);
   const rssMb = scorer.peakRssMb();
   await scorer.stop();
   await admin.deleteTopics({ topics: [out] }).catch(() => {});
-  log(`scorer (${client}), ${delivery}: ${Math.round(tps)} tx/s`);
-  return { tps, rssMb };
+  const cpu = meter.perRecord();
+  log(`scorer (${client}), ${delivery}: ${Math.round(tps)} tx/s; ${describeCpu(cpu)}`);
+  return { tps, rssMb, cpu };
 }
 
 async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
@@ -485,6 +512,7 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
   log(`pass-through consumer→producer: ${passRecords} records (${PASS_COPIES} copies), ${PASS_RUNS} runs`);
   for (let i = 0; i < PASS_COPIES; i++) await produce(t.passIn, txs);
   const passRuns: number[] = [];
+  const passCpu: CpuPerRecord[] = [];
   for (let i = 0; i < PASS_RUNS; i++) {
     const group = `${run}-pass-${i}`;
     const pass = child(
@@ -493,22 +521,27 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
       /partitions assigned/,
     );
     await pass.ready;
-    passRuns.push(Math.round(await committedRate(admin, group, t.passIn, passRecords)));
+    const meter = drainMeter('passthrough', pass.proc.pid);
+    passRuns.push(Math.round(await committedRate(admin, group, t.passIn, passRecords, meter)));
+    passCpu.push(meter.perRecord());
     await pass.stop();
   }
   const passthrough = percentile(
     passRuns.slice().sort((a, b) => a - b),
     0.5,
   );
-  log(`pass-through: ${passRuns.join(', ')} tx/s, median ${passthrough}`);
+  log(`pass-through: ${passRuns.join(', ')} tx/s, median ${passthrough}; ${describeCpu(passCpu[0])} (first run)`);
 
   const clients: Record<string, ClientResult> = {};
   const drained: Record<string, { eos: number; alo: number }> = {};
+  const cpu: E2E['cpu'] = { passthrough: passCpu, exactly_once: {}, at_least_once: {} };
   let rss = 0;
   for (const client of CLIENTS) {
     const eos = await drain(admin, t, client, 'exactly-once');
     const alo = await drain(admin, t, client, 'at-least-once');
     drained[client] = { eos: eos.tps, alo: alo.tps };
+    cpu.exactly_once[client] = eos.cpu;
+    cpu.at_least_once[client] = alo.cpu;
     if (client === CLIENTS[0]) rss = Math.max(eos.rssMb, alo.rssMb);
   }
   await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
@@ -570,6 +603,7 @@ async function e2e(): Promise<{ e2e: E2E; rssMb: number }> {
       reader_round_trip_1p: rt1,
       clients,
       stages_ms: stages,
+      cpu,
     },
     rssMb: Math.round(rss),
   };
@@ -599,6 +633,9 @@ function table(
     `| pass-through consumer→producer (kafkajs), median of ${e.passthrough_runs_tps.length} drains of ${e.passthrough_records} | ${e.passthrough_tps} tx/s (${e.passthrough_runs_tps.join(', ')}) |`,
     `| scorer, exactly-once | ${e.throughput_tps} tx/s (${(e.ratio * 100).toFixed(0)} % of pass-through) |`,
     `| scorer, at-least-once | ${e.alo_throughput_tps} tx/s (${(e.alo_ratio * 100).toFixed(0)} % of pass-through) |`,
+    `| CPU per record over the drain, pass-through (first run) | ${describeCpu(e.cpu.passthrough[0])} |`,
+    `| same, scorer exactly-once | ${describeCpu(e.cpu.exactly_once[CLIENTS[0]])} |`,
+    `| same, scorer at-least-once | ${describeCpu(e.cpu.at_least_once[CLIENTS[0]])} |`,
     `| event→decision at full load (${e.throughput_tps} tx/s), p50 / p99 | ${e.p50_ms} / ${e.p99_ms} ms |`,
     `| event→decision at half load, p50 / p99 | ${e.half_load_p50_ms} / ${e.half_load_p99_ms} ms |`,
     `| same, at-least-once | ${e.half_load_alo_p50_ms} / ${e.half_load_alo_p99_ms} ms |`,

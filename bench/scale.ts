@@ -28,6 +28,7 @@ import type { Decision, Transaction } from '../src/types.js';
 import { type ScorerProcess, startScorer } from '../test/helpers/scorer-process.js';
 import { PrivateStack } from './chaos.js';
 import { redisReplicated } from './cluster-faults.js';
+import { cpuMs } from './cpu.js';
 import { startReader } from './reader.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -35,22 +36,13 @@ const N = Number(process.env.FRAUDSCORE_SCALE_RECORDS ?? 40_000);
 const PACED_S = Number(process.env.FRAUDSCORE_SCALE_PACED_SECONDS ?? 15);
 const PARTITIONS = 6;
 const COUNTS = [1, 2, 3];
-const CLK_TCK = 100; // Linux USER_HZ (getconf CLK_TCK)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[scale] ${msg}\n`);
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const run = `scale-${Date.now().toString(36)}`;
 
 /** utime + stime of a process, seconds; NaN once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
-  } catch {
-    return Number.NaN;
-  }
-}
+const cpuSeconds = (pid: number): number => cpuMs(pid) / 1000;
 
 function pidOf(stack: PrivateStack, file: string): number {
   return Number(readFileSync(join(stack.dir, file), 'utf8').trim());

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { dropNamespace } from '../../src/features/namespace.js';
 import { Kafka, logLevel } from '../../src/kafka/kafkajs.js';
@@ -16,7 +16,7 @@ import { quickStream } from '../../src/simulate/quick-stream.js';
 import type { Decision } from '../../src/types.js';
 import { createTestTopics, produceTransactions, readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { scorerEnv } from '../helpers/scorer-env.js';
-import { startScorer } from '../helpers/scorer-process.js';
+import { type ScorerProcess, startScorer } from '../helpers/scorer-process.js';
 import { randomName } from '../helpers/stack.js';
 
 const PORT = Number(process.env.FRAUDSCORE_RESTART_KAFKA_PORT ?? 19092);
@@ -44,6 +44,18 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
   const shared = useStackClients(); // the shared Redis (never restarted here)
   const kafka = new Kafka({ clientId: 'fraudscore-test', brokers: BROKERS, logLevel: logLevel.NOTHING });
   let admin: Admin;
+  // Each test stops its scorer when it ends, so later runs do not share the 2 cores with idle scorers
+  // that reconnect at every broker restart. The afterAll is a backstop: vitest runs afterAll hooks last
+  // registered first, so this file's (the broker down) runs before useStackClients' cleanups, and a
+  // scorer left there would be stopped against a dead broker.
+  const scorers: ScorerProcess[] = [];
+  const stopScorer = async (s: ScorerProcess): Promise<void> => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+    s.child.kill('SIGTERM');
+    const t = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+    await s.exited;
+    clearTimeout(t);
+  };
 
   beforeAll(async () => {
     stack('up');
@@ -51,9 +63,10 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
     await admin.connect();
   }, 120_000);
   afterAll(async () => {
+    await Promise.all(scorers.map(stopScorer));
     await admin?.disconnect().catch(() => {});
     stack('down');
-  }, 60_000);
+  }, 90_000);
 
   const cases: [string, number][] = [];
   for (const mode of ['exactly-once', 'at-least-once']) for (let r = 1; r <= REPS; r++) cases.push([mode, r]);
@@ -74,10 +87,8 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
         KAFKA_BROKERS: BROKERS.join(','),
         FRAUDSCORE_MAX_BATCH: '64',
       });
-      shared.cleanups.push(async () => {
-        s.child.kill('SIGTERM');
-        await s.exited;
-      });
+      scorers.push(s);
+      onTestFinished(() => stopScorer(s));
       await s.waitFor(/partitions assigned/, 60_000);
       await produceTransactions(kafka, t.transactions, txs.slice(0, 3000));
       await sleep(500);
@@ -131,10 +142,8 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
         // Sessions and the transaction timeout outlast the pause: only the commit's own wait runs out.
         FRAUDSCORE_SESSION_TIMEOUT_MS: '20000',
       });
-      shared.cleanups.push(async () => {
-        s.child.kill('SIGTERM');
-        await s.exited;
-      });
+      scorers.push(s);
+      onTestFinished(() => stopScorer(s));
       await s.waitFor(/partitions assigned/, 60_000);
       const pid = Number(readFileSync(join(STACK_DIR, 'kafka.pid'), 'utf8').trim());
       // 1,000 records every 500 ms, faster than the scorer drains 16-record transactions: it is never idle.

@@ -126,7 +126,9 @@ export const KAFKA_RUN_OPTIONS = defineOptions([
     env: 'FRAUDSCORE_MAX_IN_FLIGHT',
     kind: 'int',
     min: 1,
-    default: '8192',
+    // Enough for a write of 2,048 records and the next micro-batches prepared meanwhile (2,048 starved
+    // the writer); every record in flight is still alive at the next young-generation GC.
+    default: '3072',
     help: 'Records accepted but not yet decided before partitions are paused.',
   },
   {

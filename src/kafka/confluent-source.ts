@@ -77,10 +77,10 @@ export class ConfluentSource implements Source {
       'fetch.wait.max.ms': 100,
       'max.partition.fetch.bytes': opts.maxBytesPerPartition ?? 1_048_576,
       'js.consumer.max.batch.size': 1024,
-      // The compat layer turns what it fetches into JS objects at once and keeps 1.5 s of consumption
-      // (its default) cached: 40k records at 25k tx/s, alive across young-generation GCs. With 100 ms
-      // (and --max-in-flight 3072) a drain's scavenges took 340–415 ms in all against 490–555, their
-      // longest 17–24 ms against 28–52 (bench --drain, GC observed in the scorer).
+      // The compat layer turns what it fetches into JS objects at once and keeps up to 1.5 s of
+      // consumption (its default) cached: about 37k records at 25k tx/s, alive across young-generation
+      // GCs. With 100 ms (and --max-in-flight 3072) a drain's scavenges took 372–468 ms in all against
+      // 483–601, their longest 17–33 ms against 29–40 (bench/results/ab-cache-inflight.json).
       'js.consumer.max.cache.size.per.worker.ms': 100,
       rebalance_cb: (err: { code: number }, assignment: CkTopicPartition[]) => this.onRebalance(err, assignment),
     });

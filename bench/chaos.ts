@@ -401,10 +401,7 @@ class Lane {
   async retire(i: number): Promise<number | null> {
     const s = this.scorers[i];
     this.scorers[i] = undefined as unknown as ScorerProcess;
-    s.child.kill('SIGTERM');
-    const killer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
-    const { code } = await s.exited;
-    clearTimeout(killer);
+    const { code } = await s.stop(30_000);
     return code;
   }
 
@@ -420,10 +417,7 @@ class Lane {
       if (s === undefined) continue;
       if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
       s.child.kill('SIGCONT');
-      s.child.kill('SIGTERM');
-      const t = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-      await s.exited;
-      clearTimeout(t);
+      await s.stop(15_000);
     }
   }
 
@@ -669,10 +663,7 @@ async function runCase(
               const s = l.scorers[0];
               const at = Date.now();
               l.scorers[0] = undefined as unknown as ScorerProcess; // not restarted as a crash
-              s.child.kill('SIGTERM');
-              const killer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
-              const { code, signal } = await s.exited;
-              clearTimeout(killer);
+              const { code, signal } = await s.stop(30_000);
               const secs = (Date.now() - at) / 1000;
               const ok = code === 0 && secs < 10;
               // The scorer's own lines from the signal on say where the shutdown spent its time.

@@ -284,15 +284,7 @@ async function runCount(
       paced_p99_ms: percentile(steady, 0.99),
     };
   } finally {
-    await Promise.all(
-      scorers.map(async (s) => {
-        if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-        s.child.kill('SIGTERM');
-        const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
-        await s.exited;
-        clearTimeout(killer);
-      }),
-    );
+    await Promise.all(scorers.map((s) => s.stop(20_000)));
     await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
   }
 }

@@ -7,6 +7,8 @@ export interface ScorerProcess {
   /** Resolves when a log line matching `re` has been printed. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves with how it exited (at once if it had). */
+  stop(graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Runs the built CLI (`node bin/fraudscore.js run ...`) as a separate process, like production. */
@@ -40,6 +42,14 @@ export function startCli(command: string, args: string[], env: Record<string, st
     child,
     output: () => out,
     exited,
+    async stop(graceMs) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const how = await exited;
+      clearTimeout(killer);
+      return how;
+    },
     waitFor(re, timeoutMs = 60_000) {
       if (re.test(out)) return Promise.resolve();
       return new Promise((resolve, reject) => {

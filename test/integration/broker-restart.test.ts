@@ -49,13 +49,6 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
   // registered first, so this file's (the broker down) runs before useStackClients' cleanups, and a
   // scorer left there would be stopped against a dead broker.
   const scorers: ScorerProcess[] = [];
-  const stopScorer = async (s: ScorerProcess): Promise<void> => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-    s.child.kill('SIGTERM');
-    const t = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
-    await s.exited;
-    clearTimeout(t);
-  };
 
   beforeAll(async () => {
     stack('up');
@@ -63,7 +56,7 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
     await admin.connect();
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(scorers.map(stopScorer));
+    await Promise.all(scorers.map((s) => s.stop(20_000)));
     await admin?.disconnect().catch(() => {});
     stack('down');
   }, 90_000);
@@ -88,7 +81,9 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
         FRAUDSCORE_MAX_BATCH: '64',
       });
       scorers.push(s);
-      onTestFinished(() => stopScorer(s));
+      onTestFinished(async () => {
+        await s.stop(20_000);
+      });
       await s.waitFor(/partitions assigned/, 60_000);
       await produceTransactions(kafka, t.transactions, txs.slice(0, 3000));
       await sleep(500);
@@ -143,7 +138,9 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
         FRAUDSCORE_SESSION_TIMEOUT_MS: '20000',
       });
       scorers.push(s);
-      onTestFinished(() => stopScorer(s));
+      onTestFinished(async () => {
+        await s.stop(20_000);
+      });
       await s.waitFor(/partitions assigned/, 60_000);
       const pid = Number(readFileSync(join(STACK_DIR, 'kafka.pid'), 'utf8').trim());
       // 1,000 records every 500 ms, faster than the scorer drains 16-record transactions: it is never idle.

@@ -257,7 +257,7 @@ export const SCORING_OPTIONS = defineOptions([
     kind: 'number',
     min: 1,
     default: '50',
-    help: 'Inference time after which the batch is decided by the rule-based fallback, marked degraded.',
+    help: 'Inference time after which the batch is decided by the rule-based fallback, marked degraded; an ONNX run cannot be interrupted (it runs on the main thread): past it, it finishes and counts as over budget.',
   },
   {
     key: 'reviewThreshold',

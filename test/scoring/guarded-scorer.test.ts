@@ -5,7 +5,7 @@ import { ruleScore } from '../../src/policy/rule-policy.js';
 import { GuardedScorer } from '../../src/scoring/guarded-scorer.js';
 import { OnnxScorer } from '../../src/scoring/onnx-scorer.js';
 import type { Scorer } from '../../src/scoring/scorer.js';
-import { PLACEHOLDER_DIR, sampleRows } from './helpers.js';
+import { PLACEHOLDER_DIR, sampleRows, slowModelDir } from './helpers.js';
 
 function fake(score: Scorer['score']): Scorer {
   return { name: 'fake', version: '0', format: 'onnx', score, close: async () => {} };
@@ -79,6 +79,27 @@ describe('GuardedScorer', () => {
     expect(r.inferenceUs).toBeGreaterThan(30_000);
     expect(out[0]).toBe(0.5);
     expect(over).toHaveLength(1);
+  });
+
+  it('cannot preempt a real ONNX run either: a slow model past the deadline keeps its scores', async () => {
+    // If onnxruntime-node ever runs sessions off the main thread, this fails: then the deadline does
+    // cut ONNX runs off, and the README's "Failures and exits" must say so.
+    const { dir, cleanup } = await slowModelDir(48);
+    const scorer = await OnnxScorer.load(dir, { maxBatch: n });
+    try {
+      const over: number[] = [];
+      const guard = new GuardedScorer({ fallback: ruleScore, deadlineMs: 5, onOverBudget: (us) => over.push(us) });
+      const out = new Float32Array(n);
+      const r = await guard.run(scorer, input, n, out);
+      expect(r.inferenceUs).toBeGreaterThan(20_000); // a run 4× the deadline, or this proves nothing
+      expect(r.degradedCause).toBeNull();
+      expect(out[0]).not.toBe(Math.fround(rules[0]!));
+      expect(out[0]).toBeGreaterThan(0);
+      expect(over).toHaveLength(1);
+    } finally {
+      await scorer.close();
+      await cleanup();
+    }
   });
 
   it('falls back with MODEL_FAILED when the model throws or returns NaN', async () => {

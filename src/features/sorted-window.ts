@@ -5,7 +5,10 @@
 // id together (a transaction read or replayed again carries its own event time), found by binary search
 // among the entries of that time. It saves a hash-map insert, lookup and delete per entry, which were
 // the scorer's largest self time after (program) and GC in a drain profile; windows that must find an
-// entry by id alone (a fraud report names only the transaction) keep the map.
+// entry by id alone either keep the map (small ones: fraud reports) or scan for it (timeOf), when such
+// lookups are rare: a terminal's transactions, looked up only by a fraud report. A scan per fraud report
+// replaces a hash insert, lookup and delete per transaction (bench/results/ab-terminal-index.json:
+// about 7 % less main-thread time in a drain).
 
 export class SortedWindow {
   // Parallel arrays ordered by time; entries before `head` are already trimmed (compacted lazily, so
@@ -37,10 +40,15 @@ export class SortedWindow {
     return this.holds(time, id);
   }
 
-  /** The event time id was added with, or undefined when absent. Only for a window built `byId`. */
+  /**
+   * The event time id was added with, or undefined when absent. Without an id index this scans the
+   * window from its newest entry: for lookups rare next to inserts (a fraud report against a
+   * terminal's transactions).
+   */
   timeOf(id: string): number | undefined {
-    if (this.index === undefined) throw new Error('SortedWindow.timeOf on a window without an id index');
-    return this.index.get(id);
+    if (this.index !== undefined) return this.index.get(id);
+    for (let i = this.times.length - 1; i >= this.head; i--) if (this.ids[i] === id) return this.times[i];
+    return undefined;
   }
 
   /** Adds (time, id, value) unless id is present (with `byId` false: with this time); returns true when added (ZADD NX). */

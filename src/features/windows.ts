@@ -194,7 +194,8 @@ class MaxTree {
  * so). Reports may arrive before their transaction; they wait in `pending`.
  */
 export class TerminalWindow {
-  readonly tx = new SortedWindow();
+  /** No id index: only a fraud report looks a transaction up by id alone (mark, a scan). */
+  readonly tx = new SortedWindow(false);
   /** Reported-fraud transactions: time = the transaction's event time, value = reported time. */
   readonly fraud = new SortedWindow();
   /** Reports whose transaction is not (yet) here: time = reported time. */

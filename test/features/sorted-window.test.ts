@@ -30,11 +30,18 @@ describe('SortedWindow', () => {
     });
   }
 
-  it('without an id index, needs the time to find an entry', () => {
+  it('without an id index, needs the time to find an entry, or scans for it', () => {
     const w = new SortedWindow(false);
     w.insert(10, 'a');
     expect(() => w.has('a')).toThrow(/without a time/);
-    expect(() => w.timeOf('a')).toThrow(/without an id index/);
+    expect(w.timeOf('a')).toBe(10);
+    w.insert(5, 'b');
+    w.insert(20, 'c');
+    expect(w.timeOf('b')).toBe(5);
+    expect(w.timeOf('x')).toBeUndefined();
+    w.trimBefore(6);
+    expect(w.timeOf('b')).toBeUndefined(); // trimmed entries are not found
+    expect(w.timeOf('c')).toBe(20);
     // An id seen again with another time is another entry there; with the index, the first one stands.
     expect(w.insert(11, 'a')).toBe(true);
     const indexed = new SortedWindow(true);

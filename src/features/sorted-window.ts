@@ -5,10 +5,15 @@
 // id together (a transaction read or replayed again carries its own event time), found by binary search
 // among the entries of that time. It saves a hash-map insert, lookup and delete per entry, which were
 // the scorer's largest self time after (program) and GC in a drain profile; windows that must find an
-// entry by id alone either keep the map (small ones: fraud reports) or scan for it (timeOf), when such
-// lookups are rare: a terminal's transactions, looked up only by a fraud report. A scan per fraud report
-// replaces a hash insert, lookup and delete per transaction (bench/results/ab-terminal-index.json:
-// about 7 % less main-thread time in a drain).
+// entry by id alone either keep the map (small ones: fraud reports) or, where such lookups are rare (a
+// terminal's transactions, looked up only by a fraud report), find it by a scan (timeOf) while the
+// window is small and build a lookup map on the first lookup of a larger one, kept from then on. That
+// saves a hash insert, lookup and delete per transaction (bench/results/ab-terminal-index.json: about 7 %
+// less main-thread time in a drain), while a busy terminal pays one scan, not one per fraud report
+// (a scan of 37,000 ids took about 0.3 ms).
+
+/** Largest window timeOf() scans without an id index; past it, it builds a lookup map. */
+export const SCAN_LIMIT = 256;
 
 export class SortedWindow {
   // Parallel arrays ordered by time; entries before `head` are already trimmed (compacted lazily, so
@@ -18,6 +23,8 @@ export class SortedWindow {
   private values: number[] = [];
   private head = 0;
   private readonly index: Map<string, number> | undefined;
+  /** Without `byId`: id → newest time of that id, built by the first timeOf() past SCAN_LIMIT entries. */
+  private lookup: Map<string, number> | undefined;
   // What changed since the last takeChanges(), for index-keyed caches kept beside the window
   // (CustomerWindow's prefix sums): the smallest inserted time, the largest trim cut, and whether
   // indices shifted (compaction).
@@ -41,14 +48,26 @@ export class SortedWindow {
   }
 
   /**
-   * The event time id was added with, or undefined when absent. Without an id index this scans the
-   * window from its newest entry: for lookups rare next to inserts (a fraud report against a
-   * terminal's transactions).
+   * The event time id was added with, or undefined when absent. Without an id index: the newest time of
+   * that id (an id seen again with another time is another entry), by a scan up to SCAN_LIMIT entries,
+   * else from a lookup map built now and kept up to date from then on.
    */
   timeOf(id: string): number | undefined {
     if (this.index !== undefined) return this.index.get(id);
-    for (let i = this.times.length - 1; i >= this.head; i--) if (this.ids[i] === id) return this.times[i];
-    return undefined;
+    if (this.lookup === undefined) {
+      if (this.size <= SCAN_LIMIT) {
+        for (let i = this.times.length - 1; i >= this.head; i--) if (this.ids[i] === id) return this.times[i];
+        return undefined;
+      }
+      this.lookup = new Map();
+      for (let i = this.head; i < this.times.length; i++) this.remember(this.ids[i], this.times[i]);
+    }
+    return this.lookup.get(id);
+  }
+
+  private remember(id: string, time: number): void {
+    const known = this.lookup!.get(id);
+    if (known === undefined || time > known) this.lookup!.set(id, time);
   }
 
   /** Adds (time, id, value) unless id is present (with `byId` false: with this time); returns true when added (ZADD NX). */
@@ -57,6 +76,7 @@ export class SortedWindow {
       if (this.index.has(id)) return false;
       this.index.set(id, time);
     } else if (this.holds(time, id)) return false;
+    if (this.lookup !== undefined) this.remember(id, time);
     if (time < this.minInserted) this.minInserted = time;
     const n = this.times.length;
     if (n === this.head || this.times[n - 1] <= time) {
@@ -77,6 +97,11 @@ export class SortedWindow {
     if (this.times.length === this.head || this.times[this.head] >= cut) return;
     const end = this.lowerBound(cut);
     if (this.index !== undefined) for (let i = this.head; i < end; i++) this.index.delete(this.ids[i]);
+    // The lookup holds each id's newest time: when that is trimmed, every entry of the id is.
+    const lookup = this.lookup;
+    if (lookup !== undefined) {
+      for (let i = this.head; i < end; i++) if (lookup.get(this.ids[i]) === this.times[i]) lookup.delete(this.ids[i]);
+    }
     this.head = end;
     if (cut > this.maxCut) this.maxCut = cut;
     if (this.head === this.times.length) {

@@ -194,7 +194,7 @@ class MaxTree {
  * so). Reports may arrive before their transaction; they wait in `pending`.
  */
 export class TerminalWindow {
-  /** No id index: only a fraud report looks a transaction up by id alone (mark, a scan). */
+  /** No id index: only a fraud report looks a transaction up by id alone (mark: SortedWindow.timeOf). */
   readonly tx = new SortedWindow(false);
   /** Reported-fraud transactions: time = the transaction's event time, value = reported time. */
   readonly fraud = new SortedWindow();

@@ -15,6 +15,12 @@
 /** Largest window timeOf() scans without an id index; past it, it builds a lookup map. */
 export const SCAN_LIMIT = 256;
 
+/** Keeps the newest time of each id. */
+function remember(lookup: Map<string, number>, id: string, time: number): void {
+  const known = lookup.get(id);
+  if (known === undefined || time > known) lookup.set(id, time);
+}
+
 export class SortedWindow {
   // Parallel arrays ordered by time; entries before `head` are already trimmed (compacted lazily, so
   // trimming an in-order stream costs O(1) amortised instead of a shift per record).
@@ -59,15 +65,11 @@ export class SortedWindow {
         for (let i = this.times.length - 1; i >= this.head; i--) if (this.ids[i] === id) return this.times[i];
         return undefined;
       }
-      this.lookup = new Map();
-      for (let i = this.head; i < this.times.length; i++) this.remember(this.ids[i], this.times[i]);
+      const lookup = new Map<string, number>();
+      for (let i = this.head; i < this.times.length; i++) remember(lookup, this.ids[i], this.times[i]);
+      this.lookup = lookup;
     }
     return this.lookup.get(id);
-  }
-
-  private remember(id: string, time: number): void {
-    const known = this.lookup!.get(id);
-    if (known === undefined || time > known) this.lookup!.set(id, time);
   }
 
   /** Adds (time, id, value) unless id is present (with `byId` false: with this time); returns true when added (ZADD NX). */
@@ -76,7 +78,7 @@ export class SortedWindow {
       if (this.index.has(id)) return false;
       this.index.set(id, time);
     } else if (this.holds(time, id)) return false;
-    if (this.lookup !== undefined) this.remember(id, time);
+    if (this.lookup !== undefined) remember(this.lookup, id, time);
     if (time < this.minInserted) this.minInserted = time;
     const n = this.times.length;
     if (n === this.head || this.times[n - 1] <= time) {

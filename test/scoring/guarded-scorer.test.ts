@@ -84,7 +84,8 @@ describe('GuardedScorer', () => {
   it('cannot preempt a real ONNX run either: a slow model past the deadline keeps its scores', async () => {
     // If onnxruntime-node ever runs sessions off the main thread, this fails: then the deadline does
     // cut ONNX runs off, and the README's "Failures and exits" must say so.
-    const { dir, cleanup } = await slowModelDir(48);
+    // 192 layers: about 100 ms at 32 rows here (48 took 24–32 ms, too close to the bound below).
+    const { dir, cleanup } = await slowModelDir(192);
     const scorer = await OnnxScorer.load(dir, { maxBatch: n });
     try {
       const over: number[] = [];

@@ -45,7 +45,7 @@ export interface ConsumerOwner extends OffsetOwner {
  * Decisions and dead letters through librdkafka. exactly-once: one transaction per micro-batch with
  * sendOffsetsToTransaction carrying the consumer's group metadata (generation, member id), so the
  * broker itself rejects the commit of a member that lost its partitions (KIP-447).
- * at-least-once: idempotent produce with acks=all, then the source commits.
+ * at-least-once: idempotent produce with acks=all, a flush, then the source commits.
  */
 export class ConfluentSink implements Sink {
   private producer: CkProducer;
@@ -55,7 +55,7 @@ export class ConfluentSink implements Sink {
   private connected = false;
   /** An abort failed (e.g. the broker was down): the client still believes a transaction is open. */
   private broken = false;
-  /** exactly-once: the first record librdkafka failed to deliver in the open transaction. */
+  /** The first record librdkafka failed to deliver in the write in progress. */
   private deliveryError: unknown;
   /** The write's current step and since when (a stalled scorer's error names it). */
   private step = 'idle';
@@ -76,14 +76,14 @@ export class ConfluentSink implements Sink {
       'linger.ms': 0,
       'allow.auto.create.topics': false,
       'compression.codec': opts.codec ?? 'none',
+      // A delivery report for failed records only: the write flushes until none is left undelivered,
+      // and any report is a failure (exactly-once: commit_transaction also fails then). Per-record
+      // reports (a JS object built by the binding, a persistent handle and a callback each) were the
+      // largest part of the producer's cost on the Node thread.
+      'delivery.report.only.error': true,
       ...(exactlyOnce
         ? {
             'transactional.id': opts.transactionalId,
-            // A delivery report for failed records only: the write flushes, and commit_transaction fails
-            // when any record of the transaction failed, so it is what confirms them. Per-record reports
-            // (a JS object built by the binding and a callback each) were the largest part of the
-            // producer's cost on the Node thread.
-            'delivery.report.only.error': true,
             'transaction.timeout.ms': opts.transactionTimeoutMs,
             'socket.timeout.ms': Math.min(60_000, opts.transactionTimeoutMs),
           }
@@ -100,11 +100,10 @@ export class ConfluentSink implements Sink {
   }
 
   /**
-   * exactly-once: failed records are noted here. The compatible layer's own report handler is
-   * replaced: it expects a per-record handle, which these records do not carry.
+   * Failed records are noted here. The compatible layer's own report handler is replaced: it expects
+   * a per-record handle, which these records do not carry.
    */
   private watchDeliveryErrors(): void {
-    if (this.opts.delivery !== 'exactly-once') return;
     const native = this.producer._getInternalClient?.();
     if (native == null) return;
     native.removeAllListeners('delivery-report');
@@ -135,8 +134,17 @@ export class ConfluentSink implements Sink {
   private async writeSteps(batch: OutputBatch): Promise<void> {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
-      this.at('produce');
-      if (topicMessages.length > 0) await produceAll(this.producer, topicMessages);
+      this.at('produce and flush');
+      if (topicMessages.length > 0) {
+        const native = this.producer._getInternalClient?.();
+        if (native != null) {
+          this.deliveryError = undefined;
+          produceUnreported(native, topicMessages);
+          await flush(native, ALO_FLUSH_TIMEOUT_MS);
+          await reportsServed();
+          if (this.deliveryError !== undefined) throw this.deliveryError;
+        } else await produceAll(this.producer, topicMessages);
+      }
       const t0 = performance.now();
       this.at('commit offsets');
       await this.owner.commit(batch.positions);
@@ -348,6 +356,23 @@ function produceAll(producer: CkProducer, topicMessages: { topic: string; messag
   });
 }
 
+/**
+ * at-least-once: how long a write waits for its records. librdkafka reports every record delivered or
+ * failed within message.timeout.ms (its default, 300 s, is kept); the stall watchdog exits sooner.
+ */
+const ALO_FLUSH_TIMEOUT_MS = 300_000 + 5_000;
+
+/**
+ * Resolves once the delivery reports librdkafka queued before the flush returned have reached the
+ * 'delivery-report' listeners. librdkafka serves them before its flush can return (a record counts as
+ * outstanding until then), but the binding hands them to JS through its own async handle, which
+ * libuv runs after the thread pool's in the same poll phase, after the flush's promise continuation
+ * has run. An immediate runs once that phase is over.
+ */
+function reportsServed(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** librdkafka's RD_KAFKA_RESP_ERR__TIMED_OUT, which a flush with records still undelivered returns. */
 const ERR_TIMED_OUT = -185;
 
@@ -368,8 +393,9 @@ export async function flush(native: Pick<CkNativeProducer, 'flush'>, timeoutMs: 
 }
 
 /**
- * Produces every message into the open transaction without a delivery handle (exactly-once, with
- * delivery.report.only.error): commit_transaction confirms them. Throws on a local failure.
+ * Produces every message without a delivery handle (with delivery.report.only.error): a flush and
+ * the absence of a failure report confirm them, and exactly-once's commit_transaction too. Throws on
+ * a local failure.
  */
 function produceUnreported(
   native: CkNativeProducer,

@@ -1,11 +1,13 @@
-// exactly-once through librdkafka asks for delivery reports of failed records only
-// (delivery.report.only.error) and lets commit_transaction confirm the rest. Here the broker itself
-// refuses one record of a write (a dead letter above the DLQ topic's max.message.bytes): the write
-// must fail, nothing of it may be visible to read_committed, and the next write must go through.
+// The sink through librdkafka asks for delivery reports of failed records only
+// (delivery.report.only.error): exactly-once lets commit_transaction confirm the rest, at-least-once a
+// flush. Here the broker itself refuses one record of a write (a dead letter above the DLQ topic's
+// max.message.bytes): the write must fail, nothing of it may be visible to read_committed (exactly-once)
+// or have its offsets committed (at-least-once), and the next write must go through.
 import { afterAll, describe, expect, it } from 'vitest';
 import { decisionType } from '../../src/avro/schemas.js';
 import { confluentClient } from '../../src/kafka/confluent-client.js';
 import { ConfluentSink, type ConsumerOwner } from '../../src/kafka/confluent-sink.js';
+import type { Position } from '../../src/pipeline/sink.js';
 import type { Decision } from '../../src/types.js';
 import { readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
@@ -91,5 +93,81 @@ describe('exactly-once through librdkafka: a record the broker refuses (real bro
     const out = await readTopic(shared.kafka, decisions, 1, { readCommitted: true, timeoutMs: 20_000, quietMs: 2000 });
     const ids = out.map((m) => (decisionAvro.fromBuffer(m.value!.subarray(5)) as Decision).transaction_id);
     expect(ids).toEqual(['after']);
+  });
+});
+
+describe('at-least-once through librdkafka: a record the broker refuses (real broker)', () => {
+  const shared = useStackClients();
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of closers) await c().catch(() => {});
+  });
+
+  it('fails the write before its offsets are committed, every time, and the next write commits', async () => {
+    const base = randomName('delivery-alo');
+    const decisions = `${base}.decisions`;
+    const dlq = `${base}.dlq`;
+    await shared.admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: decisions, numPartitions: 3 },
+        { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
+      ],
+    });
+    closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
+    const committed: string[] = [];
+    const owner = {
+      consumer: undefined,
+      owns: () => true,
+      commit: async (positions: readonly Position[]) => {
+        for (const p of positions) committed.push(p.offset);
+      },
+    } as unknown as ConsumerOwner;
+    const sink = new ConfluentSink(
+      confluentClient(kafkaBrokers(), `${base}-sink`),
+      {
+        decisionsTopic: decisions,
+        dlqTopic: dlq,
+        groupId: `${base}.group`,
+        delivery: 'at-least-once',
+        transactionalId: `${base}.tx`,
+        decisionSchemaId: 1,
+        transactionTimeoutMs: 10_000,
+      },
+      owner,
+    );
+    await sink.connect();
+    closers.unshift(() => sink.close());
+    // The refusal arrives as a delivery report while the write waits for its records: each of these
+    // writes must see it, however its report and the end of the flush are ordered on the event loop.
+    for (let i = 0; i < 20; i++) {
+      const tooBig = {
+        record: {
+          key: null,
+          value: Buffer.alloc(60_000, 7),
+          topic: 'in',
+          partition: 0,
+          offset: String(i),
+          arrivedAt: 0,
+        },
+        code: 'UNDECODABLE_RECORD',
+        message: 'a test record above the DLQ topic limit',
+      };
+      const decided = Array.from({ length: 50 }, (_, k) => decision(`refused-${i}-${k}`));
+      await expect(
+        sink.write({
+          decisions: decided,
+          deadLetters: [tooBig],
+          positions: [{ topic: 'in', partition: 0, offset: String(i + 1) }],
+        }),
+      ).rejects.toThrow(/too large|size/i);
+    }
+    expect(committed).toEqual([]);
+    await sink.write({
+      decisions: [decision('after')],
+      deadLetters: [],
+      positions: [{ topic: 'in', partition: 0, offset: '99' }],
+    });
+    expect(committed).toEqual(['99']);
   });
 });

@@ -134,6 +134,9 @@ export class ConfluentSink implements Sink {
   private async writeSteps(batch: OutputBatch): Promise<void> {
     const topicMessages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
+      // A member resumed from a pause runs its I/O callbacks (this write) before its watchdog's timer:
+      // decisions produced now, for partitions another member has taken over, would be duplicates.
+      if (!this.owner.owns(batch.positions)) throw revoked();
       this.at('produce and flush');
       if (topicMessages.length > 0) {
         const native = this.producer._getInternalClient?.();
@@ -175,13 +178,7 @@ export class ConfluentSink implements Sink {
       const t0 = performance.now();
       if (batch.positions.length > 0) {
         // The broker fences a stale member (KIP-447); this check only saves a round trip when we know.
-        if (!this.owner.owns(batch.positions)) {
-          throw new FraudError(
-            ErrorCodes.PARTITIONS_REVOKED,
-            'partitions were revoked while the batch was in flight: aborting its transaction',
-            { canRetry: true },
-          );
-        }
+        if (!this.owner.owns(batch.positions)) throw revoked();
         this.at('send offsets');
         const bound = this.opts.sendOffsetsTimeoutMs ?? SEND_OFFSETS_TIMEOUT_MS;
         await withDeadline(
@@ -292,6 +289,15 @@ export class ConfluentSink implements Sink {
     if (this.connected) await this.producer.disconnect();
     this.connected = false;
   }
+}
+
+/** The batch's partitions are no longer ours, or this process was stopped meanwhile (see owns()). */
+function revoked(): FraudError {
+  return new FraudError(
+    ErrorCodes.PARTITIONS_REVOKED,
+    'partitions were revoked while the batch was in flight: the batch is not written',
+    { canRetry: true },
+  );
 }
 
 const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)

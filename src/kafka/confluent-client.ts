@@ -93,7 +93,7 @@ export interface CkDeliveryOpaque {
 }
 
 export interface CkProducer {
-  /** The native producer (the library marks it internal; absent or null, sendBatch is used). */
+  /** The native producer (the library marks it internal; the sink refuses a client without it). */
   _getInternalClient?(): CkNativeProducer | null;
   connect(): Promise<void>;
   disconnect(): Promise<void>;

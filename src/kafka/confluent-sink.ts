@@ -5,15 +5,7 @@ import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { OutputBatch, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';
-import type {
-  CkConsumer,
-  CkDeliveryOpaque,
-  CkError,
-  CkKafka,
-  CkMessageOut,
-  CkNativeProducer,
-  CkProducer,
-} from './confluent-client.js';
+import type { CkConsumer, CkError, CkKafka, CkMessageOut, CkNativeProducer, CkProducer } from './confluent-client.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import { byTopic, type KafkaSinkOptions, type OffsetOwner } from './kafka-sink.js';
 import { CommitUncertainError, FatalKafkaError } from './producer-errors.js';
@@ -104,8 +96,7 @@ export class ConfluentSink implements Sink {
    * a per-record handle, which these records do not carry.
    */
   private watchDeliveryErrors(): void {
-    const native = this.producer._getInternalClient?.();
-    if (native == null) return;
+    const native = nativeOf(this.producer);
     native.removeAllListeners('delivery-report');
     native.on('delivery-report', (err) => {
       if (err) this.deliveryError ??= err;
@@ -139,14 +130,12 @@ export class ConfluentSink implements Sink {
       if (!this.owner.owns(batch.positions)) throw revoked();
       this.at('produce and flush');
       if (topicMessages.length > 0) {
-        const native = this.producer._getInternalClient?.();
-        if (native != null) {
-          this.deliveryError = undefined;
-          produceUnreported(native, topicMessages);
-          await flush(native, ALO_FLUSH_TIMEOUT_MS);
-          await reportsServed();
-          if (this.deliveryError !== undefined) throw this.deliveryError;
-        } else await produceAll(this.producer, topicMessages);
+        const native = nativeOf(this.producer);
+        this.deliveryError = undefined;
+        produceUnreported(native, topicMessages);
+        await flush(native, ALO_FLUSH_TIMEOUT_MS);
+        await reportsServed();
+        if (this.deliveryError !== undefined) throw this.deliveryError;
       }
       const t0 = performance.now();
       this.at('commit offsets');
@@ -165,15 +154,13 @@ export class ConfluentSink implements Sink {
     let hung = false;
     try {
       if (topicMessages.length > 0) {
-        const native = tx._getInternalClient?.();
+        const native = nativeOf(tx);
         this.at('produce and flush');
-        if (native != null) {
-          produceUnreported(native, topicMessages);
-          // Delivered before the offsets are sent: overlapped with the records still on their way, the
-          // offsets' requests were refused as concurrent and retried after a back-off (commit p99 438
-          // against 18.8 ms at 12,500 tx/s).
-          await flush(native, this.opts.transactionTimeoutMs);
-        } else await produceAll(tx, topicMessages);
+        produceUnreported(native, topicMessages);
+        // Delivered before the offsets are sent: overlapped with the records still on their way, the
+        // offsets' requests were refused as concurrent and retried after a back-off (commit p99 438
+        // against 18.8 ms at 12,500 tx/s).
+        await flush(native, this.opts.transactionTimeoutMs);
       }
       const t0 = performance.now();
       if (batch.positions.length > 0) {
@@ -314,52 +301,19 @@ function fatal(err: unknown): FatalKafkaError {
 }
 
 /**
- * Produces every message and resolves once librdkafka has delivered them all, or rejects with the
- * first failure, as sendBatch does. Through the native producer with one delivery handle for the
- * whole write: the KafkaJS-compatible sendBatch makes a promise, a closure, a report object and a
- * map entry per record (its self time over a 100,000-record drain went 655 → 441 ms without them).
- * The layer's own delivery handler still runs and settles the handle.
+ * The binding's producer under the compatible one: records are produced through it without a per-record
+ * delivery handle (produceUnreported). Without it no failure report would ever be seen, so a client
+ * version that lacks it is refused at connect.
  */
-function produceAll(producer: CkProducer, topicMessages: { topic: string; messages: CkMessageOut[] }[]): Promise<void> {
+function nativeOf(producer: CkProducer): CkNativeProducer {
   const native = producer._getInternalClient?.();
-  if (native == null) return producer.sendBatch({ topicMessages }).then(() => undefined);
-  let remaining = 0;
-  for (const t of topicMessages) remaining += t.messages.length;
-  if (remaining === 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const handle: CkDeliveryOpaque = {
-      resolve: () => {
-        if (--remaining === 0 && !settled) {
-          settled = true;
-          resolve();
-        }
-      },
-      reject: (err) => {
-        if (settled) return;
-        settled = true;
-        reject(err);
-      },
-    };
-    try {
-      for (const t of topicMessages) {
-        for (const m of t.messages) {
-          native.produce(
-            t.topic,
-            -1,
-            m.value,
-            m.key,
-            0,
-            handle,
-            m.headers === undefined ? null : nativeHeaders(m.headers),
-          );
-        }
-      }
-    } catch (err) {
-      // Records produced before this one are still delivered; the write fails as sendBatch's would.
-      handle.reject(err);
-    }
-  });
+  if (native == null) {
+    throw new FatalKafkaError(
+      '@confluentinc/kafka-javascript exposes no native producer (_getInternalClient): this version is not supported',
+      { cause: undefined },
+    );
+  }
+  return native;
 }
 
 /**

@@ -33,6 +33,51 @@ function decision(id: string): Decision {
   };
 }
 
+/** A decisions topic and a DLQ topic that refuses records above 20,000 bytes, and a connected sink writing to them. */
+async function refusingSink(
+  shared: ReturnType<typeof useStackClients>,
+  closers: (() => Promise<void>)[],
+  delivery: 'exactly-once' | 'at-least-once',
+  owner: ConsumerOwner,
+): Promise<{ sink: ConfluentSink; decisions: string }> {
+  const base = randomName('delivery');
+  const decisions = `${base}.decisions`;
+  const dlq = `${base}.dlq`;
+  await shared.admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: decisions, numPartitions: 3 },
+      { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
+    ],
+  });
+  closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
+  const sink = new ConfluentSink(
+    confluentClient(kafkaBrokers(), `${base}-sink`),
+    {
+      decisionsTopic: decisions,
+      dlqTopic: dlq,
+      groupId: `${base}.group`,
+      delivery,
+      transactionalId: `${base}.tx`,
+      decisionSchemaId: 1,
+      transactionTimeoutMs: 10_000,
+    },
+    owner,
+  );
+  await sink.connect();
+  closers.unshift(() => sink.close());
+  return { sink, decisions };
+}
+
+/** A dead letter of 60,000 bytes: the DLQ topic refuses it. */
+function tooBig(offset: string) {
+  return {
+    record: { key: null, value: Buffer.alloc(60_000, 7), topic: 'in', partition: 0, offset, arrivedAt: 0 },
+    code: 'UNDECODABLE_RECORD',
+    message: 'a test record above the DLQ topic limit',
+  };
+}
+
 describe('exactly-once through librdkafka: a record the broker refuses (real broker)', () => {
   const shared = useStackClients();
   const closers: (() => Promise<void>)[] = [];
@@ -41,42 +86,12 @@ describe('exactly-once through librdkafka: a record the broker refuses (real bro
   });
 
   it('fails the write, commits none of it, and the next write goes through', async () => {
-    const base = randomName('delivery');
-    const decisions = `${base}.decisions`;
-    const dlq = `${base}.dlq`;
-    await shared.admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: decisions, numPartitions: 1 },
-        { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
-      ],
-    });
-    closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
     // No offsets are sent (no positions): the owner is never asked.
     const owner = { consumer: undefined, owns: () => true, commit: async () => {} } as unknown as ConsumerOwner;
-    const sink = new ConfluentSink(
-      confluentClient(kafkaBrokers(), `${base}-sink`),
-      {
-        decisionsTopic: decisions,
-        dlqTopic: dlq,
-        groupId: `${base}.group`,
-        delivery: 'exactly-once',
-        transactionalId: `${base}.tx`,
-        decisionSchemaId: 1,
-        transactionTimeoutMs: 10_000,
-      },
-      owner,
-    );
-    await sink.connect();
-    closers.unshift(() => sink.close());
-    const tooBig = {
-      record: { key: null, value: Buffer.alloc(60_000, 7), topic: 'in', partition: 0, offset: '0', arrivedAt: 0 },
-      code: 'UNDECODABLE_RECORD',
-      message: 'a test record above the DLQ topic limit',
-    };
+    const { sink, decisions } = await refusingSink(shared, closers, 'exactly-once', owner);
     const failed = sink.write({
       decisions: [decision('refused-1'), decision('refused-2')],
-      deadLetters: [tooBig],
+      deadLetters: [tooBig('0')],
       positions: [],
     });
     await expect(failed).rejects.toThrow(/too large|size/i);
@@ -104,17 +119,6 @@ describe('at-least-once through librdkafka: a record the broker refuses (real br
   });
 
   it('fails the write before its offsets are committed, every time, and the next write commits', async () => {
-    const base = randomName('delivery-alo');
-    const decisions = `${base}.decisions`;
-    const dlq = `${base}.dlq`;
-    await shared.admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: decisions, numPartitions: 3 },
-        { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
-      ],
-    });
-    closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
     const committed: string[] = [];
     const owner = {
       consumer: undefined,
@@ -123,41 +127,15 @@ describe('at-least-once through librdkafka: a record the broker refuses (real br
         for (const p of positions) committed.push(p.offset);
       },
     } as unknown as ConsumerOwner;
-    const sink = new ConfluentSink(
-      confluentClient(kafkaBrokers(), `${base}-sink`),
-      {
-        decisionsTopic: decisions,
-        dlqTopic: dlq,
-        groupId: `${base}.group`,
-        delivery: 'at-least-once',
-        transactionalId: `${base}.tx`,
-        decisionSchemaId: 1,
-        transactionTimeoutMs: 10_000,
-      },
-      owner,
-    );
-    await sink.connect();
-    closers.unshift(() => sink.close());
+    const { sink } = await refusingSink(shared, closers, 'at-least-once', owner);
     // The refusal arrives as a delivery report while the write waits for its records: each of these
     // writes must see it, however its report and the end of the flush are ordered on the event loop.
     for (let i = 0; i < 20; i++) {
-      const tooBig = {
-        record: {
-          key: null,
-          value: Buffer.alloc(60_000, 7),
-          topic: 'in',
-          partition: 0,
-          offset: String(i),
-          arrivedAt: 0,
-        },
-        code: 'UNDECODABLE_RECORD',
-        message: 'a test record above the DLQ topic limit',
-      };
       const decided = Array.from({ length: 50 }, (_, k) => decision(`refused-${i}-${k}`));
       await expect(
         sink.write({
           decisions: decided,
-          deadLetters: [tooBig],
+          deadLetters: [tooBig(String(i))],
           positions: [{ topic: 'in', partition: 0, offset: String(i + 1) }],
         }),
       ).rejects.toThrow(/too large|size/i);

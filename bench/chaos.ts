@@ -1082,7 +1082,7 @@ async function main(): Promise<void> {
     brokerDownS: cluster ? 20 : 12 + Math.round(Math.random() * 8), // ~10–25 s after the kill, counting the start-up
     redisDownS: 5,
     pauseS: 10,
-    brokerPauseS: 25,
+    brokerPauseS: arg('broker-pause', 25),
     scaleHoldS: 15,
     postFaultS: 10,
     drainTimeoutS: 120,

@@ -182,8 +182,18 @@ export function confluentClient(brokers: string[], clientId: string, security: K
     },
     setLogLevel() {},
   };
+  // librdkafka's own debug contexts (e.g. cgrp,broker,metadata), logged at debug: how the group and
+  // broker trail behind the broker-paused exit (stall-watch.ts rejoinStalled) was read.
+  const debug = process.env.FRAUDSCORE_KAFKA_DEBUG || undefined;
   return new ck.KafkaJS.Kafka({
-    kafkaJS: { brokers, clientId, logLevel: logLevel.WARN, logger: sink, connectionTimeout: 5000 },
+    kafkaJS: {
+      brokers,
+      clientId,
+      logLevel: debug === undefined ? logLevel.WARN : logLevel.DEBUG,
+      logger: sink,
+      connectionTimeout: 5000,
+    },
+    ...(debug === undefined ? {} : { debug }),
     // Small requests (produce, fetch, the transaction's) go out at once. At-least-once p99 at 11,499
     // tx/s, 4 alternated pairs of `npm run bench -- --latency`: median 78.8 ms with Nagle, 54.7 without
     // (exactly-once 94.2 and 98.6: no difference).

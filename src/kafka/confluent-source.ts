@@ -7,7 +7,7 @@ import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js'
 import type { CkConsumer, CkEachBatchPayload, CkKafka, CkTopicPartition } from './confluent-client.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
 import { PartitionAligner } from './partition-aligner.js';
-import { consumerStalled, loopStalledAfterMs } from './stall-watch.js';
+import { consumerStalled, loopStalledAfterMs, rejoinBoundMs, rejoinStalled } from './stall-watch.js';
 
 const log = logger('confluent-source');
 const ASSIGN = -175; // librdkafka ERR__ASSIGN_PARTITIONS
@@ -61,6 +61,9 @@ export class ConfluentSource implements Source {
   private watchdog: NodeJS.Timeout | undefined;
   /** Wall time of the last event-loop tick: a stopped process (SIGSTOP, VM pause) is seen on resume. */
   private lastTick = Date.now();
+  /** Since when this member waits for an assignment (the start, or its last revoke); undefined: assigned. */
+  private unassignedSince: number | undefined;
+  private unassignedAfter = 'the start';
 
   constructor(
     kafka: CkKafka,
@@ -112,6 +115,7 @@ export class ConfluentSource implements Source {
     });
     // The watchdog's clock starts now, not at construction: start-up work in between is no stall.
     this.lastTick = Date.now();
+    this.unassignedSince = this.lastTick;
     this.watchdog = setInterval(() => this.watch(), 250);
     try {
       await this.consumer.connect();
@@ -410,6 +414,7 @@ export class ConfluentSource implements Source {
 
   private async onRebalance(err: { code: number }, tps: CkTopicPartition[]): Promise<void> {
     if (err.code === ASSIGN) {
+      this.unassignedSince = undefined;
       for (const tp of tps) this.assigned.add(`${tp.topic}/${tp.partition}`);
       this.aligner?.assign(
         tps.filter((tp) => tp.topic === this.opts.topic).map((tp) => tp.partition),
@@ -451,6 +456,8 @@ export class ConfluentSource implements Source {
       }
     }
     this.opts.progress?.assigned(this.assigned);
+    this.unassignedSince = Date.now();
+    this.unassignedAfter = 'partitions were revoked';
     log.info('partitions revoked', { revoked: tps.map((tp) => `${tp.topic}/${tp.partition}`) });
   }
 
@@ -480,7 +487,16 @@ export class ConfluentSource implements Source {
       () =>
         `${this.submissions} submissions unsettled${this.rewinding ? ', rewinding' : ''}; ${this.opts.writeStep?.() ?? 'write step unknown'}`,
     );
-    if (stalled !== undefined) void this.stop(stalled);
+    // Nothing in hand is no sign of health either: a member that never rejoined holds nothing.
+    const lost =
+      stalled ??
+      rejoinStalled(
+        now,
+        this.unassignedSince,
+        rejoinBoundMs(this.opts.stallTimeoutMs, this.opts.sessionTimeoutMs),
+        this.unassignedAfter,
+      );
+    if (lost !== undefined) void this.stop(lost);
   }
 
   /** Stops fetching, lets the processor finish what it holds (the caller closes it), leaves the group. */

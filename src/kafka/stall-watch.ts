@@ -35,3 +35,37 @@ export function consumerStalled(
   });
   return err;
 }
+
+/**
+ * How long a member may be without partitions, from its start or a revoke until the next assignment
+ * (even an empty one), before it counts as stalled. A rebalance completes once every member rejoined
+ * or was dropped at its session timeout, so two session timeouts is the floor.
+ */
+export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000): number {
+  return Math.max(stallTimeoutMs, 2 * sessionTimeoutMs);
+}
+
+/**
+ * The member has had no assignment since `since` for longer than `boundMs`: the error the source stops
+ * with (logged here), else undefined. Seen with librdkafka 2.15 after a broker stopped past the session
+ * timeout: a metadata response that listed no broker while the broker was fenced left the client with
+ * none, and no re-bootstrap followed (its timer starts only with a metadata request, which needs a
+ * broker), so the member never rejoined and, holding no records, was never seen as stalled.
+ */
+export function rejoinStalled(
+  now: number,
+  since: number | undefined,
+  boundMs: number,
+  after: string,
+): FraudError | undefined {
+  if (since === undefined || now - since <= boundMs) return undefined;
+  const err = new FraudError(
+    ErrorCodes.CONSUMER_STALLED,
+    `no partition assignment for ${Math.round((now - since) / 1000)} s since ${after} (the group never completed a rebalance for this member; bound ${Math.round(boundMs / 1000)} s from --stall-timeout-ms and the session timeout); exiting for a supervisor to restart the scorer`,
+  );
+  log.error('the consumer did not rejoin its group; exiting so that a supervisor restarts the scorer', {
+    err,
+    boundMs,
+  });
+  return err;
+}

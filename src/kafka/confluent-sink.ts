@@ -8,7 +8,7 @@ import type { Decision } from '../types.js';
 import type { CkConsumer, CkError, CkKafka, CkMessageOut, CkNativeProducer, CkProducer } from './confluent-client.js';
 import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import { byTopic, type KafkaSinkOptions, type OffsetOwner } from './kafka-sink.js';
-import { CommitUncertainError, FatalKafkaError } from './producer-errors.js';
+import { CommitUncertainError, FatalKafkaError, partitionsRevoked } from './producer-errors.js';
 
 const log = logger('confluent-sink');
 
@@ -127,7 +127,7 @@ export class ConfluentSink implements Sink {
     if (this.opts.delivery === 'at-least-once') {
       // A member resumed from a pause runs its I/O callbacks (this write) before its watchdog's timer:
       // decisions produced now, for partitions another member has taken over, would be duplicates.
-      if (!this.owner.owns(batch.positions)) throw revoked();
+      if (!this.owner.owns(batch.positions)) throw partitionsRevoked();
       this.at('produce and flush');
       if (topicMessages.length > 0) {
         const native = nativeOf(this.producer);
@@ -165,7 +165,7 @@ export class ConfluentSink implements Sink {
       const t0 = performance.now();
       if (batch.positions.length > 0) {
         // The broker fences a stale member (KIP-447); this check only saves a round trip when we know.
-        if (!this.owner.owns(batch.positions)) throw revoked();
+        if (!this.owner.owns(batch.positions)) throw partitionsRevoked();
         this.at('send offsets');
         const bound = this.opts.sendOffsetsTimeoutMs ?? SEND_OFFSETS_TIMEOUT_MS;
         await withDeadline(
@@ -276,15 +276,6 @@ export class ConfluentSink implements Sink {
     if (this.connected) await this.producer.disconnect();
     this.connected = false;
   }
-}
-
-/** The batch's partitions are no longer ours, or this process was stopped meanwhile (see owns()). */
-function revoked(): FraudError {
-  return new FraudError(
-    ErrorCodes.PARTITIONS_REVOKED,
-    'partitions were revoked while the batch was in flight: the batch is not written',
-    { canRetry: true },
-  );
 }
 
 const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)

@@ -6,6 +6,7 @@ import { logger } from '../log/logger.js';
 import type { OutputBatch, Position, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';
 import { chunkBySize, DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
+import { partitionsRevoked } from './producer-errors.js';
 
 const log = logger('kafka-sink');
 
@@ -80,6 +81,8 @@ export class KafkaSink implements Sink {
   async write(batch: OutputBatch): Promise<void> {
     const [topicMessages, ...moreDeadLetters] = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
+      // Decisions for partitions another member has taken over would be duplicates (see ConfluentSink).
+      if (batch.positions.length > 0 && !this.owner.owns(batch.positions)) throw partitionsRevoked();
       const compression = this.opts.compression;
       if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1, compression });
       for (const m of moreDeadLetters) await this.producer.sendBatch({ topicMessages: m, acks: -1, compression });
@@ -96,13 +99,7 @@ export class KafkaSink implements Sink {
       for (const m of moreDeadLetters) await tx.sendBatch({ topicMessages: m, acks: -1, compression });
       const t0 = performance.now();
       if (batch.positions.length > 0) {
-        if (!this.owner.owns(batch.positions)) {
-          throw new FraudError(
-            ErrorCodes.PARTITIONS_REVOKED,
-            'partitions were revoked while the batch was in flight: aborting its transaction',
-            { canRetry: true },
-          );
-        }
+        if (!this.owner.owns(batch.positions)) throw partitionsRevoked();
         await tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: byTopic(batch.positions) });
       }
       await tx.commit();

@@ -22,7 +22,7 @@ import { DEFAULT_MAX_RECORD_BYTES, deadLetterMessage } from './dead-letter.js';
 import type { KafkaSinkOptions, OffsetOwner } from './kafka-sink.js';
 import { describeKafkaError, type PlatformaticGroupMetadata } from './platformatic-client.js';
 import type { PlatformaticSource } from './platformatic-source.js';
-import { CommitUncertainError, FatalKafkaError } from './producer-errors.js';
+import { CommitUncertainError, FatalKafkaError, partitionsRevoked } from './producer-errors.js';
 
 const log = logger('platformatic-sink');
 
@@ -126,6 +126,8 @@ export class PlatformaticSink implements Sink {
   async write(batch: OutputBatch): Promise<void> {
     const messages = this.messages(batch);
     if (this.opts.delivery === 'at-least-once') {
+      // Decisions for partitions another member has taken over would be duplicates (see ConfluentSink).
+      if (batch.positions.length > 0 && !this.owner.owns(batch.positions)) throw partitionsRevoked();
       if (messages.length > 0) await this.producer.send({ messages });
       const t0 = performance.now();
       await this.owner.commit(batch.positions);
@@ -148,13 +150,7 @@ export class PlatformaticSink implements Sink {
       const t0 = performance.now();
       if (batch.positions.length > 0) {
         // The broker fences a stale member (KIP-447); this check only saves a round trip when we know.
-        if (!this.owner.owns(batch.positions)) {
-          throw new FraudError(
-            ErrorCodes.PARTITIONS_REVOKED,
-            'partitions were revoked while the batch was in flight: aborting its transaction',
-            { canRetry: true },
-          );
-        }
+        if (!this.owner.owns(batch.positions)) throw partitionsRevoked();
         await tx.addConsumer(this.owner.consumer);
         await this.sendOffsets(batch.positions);
       }

@@ -1,5 +1,5 @@
-// The producer errors every transactional sink raises (confluent and platformatic): the source and
-// the composition root tell them apart by class, whatever the client.
+// The producer errors the Kafka sinks raise (confluent, platformatic, kafkajs): the source and the
+// composition root tell them apart by class or code, whatever the client.
 import { ErrorCodes, FraudError } from '../errors.js';
 
 /** A producer error the client cannot recover from (e.g. fenced by a newer instance): the process must exit. */
@@ -23,4 +23,16 @@ export class CommitUncertainError extends FraudError {
       { cause, canRetry: true },
     );
   }
+}
+
+/**
+ * The batch's partitions are no longer this member's, or the process was stopped meanwhile (the
+ * source's owns()): the batch is not written (exactly-once: its transaction is aborted) and is retried.
+ */
+export function partitionsRevoked(): FraudError {
+  return new FraudError(
+    ErrorCodes.PARTITIONS_REVOKED,
+    'partitions were revoked while the batch was in flight: the batch is not written',
+    { canRetry: true },
+  );
 }

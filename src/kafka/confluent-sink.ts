@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
 import { withDeadline } from '../deadline.js';
-import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { OutputBatch, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { decisionEncoder, type Encoder } from '../avro/encoders.js';
-import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { OutputBatch, Position, Sink } from '../pipeline/sink.js';
 import type { Decision } from '../types.js';

@@ -11,28 +11,33 @@ const decisionAvro = decisionType();
 export const decisionIdOf = (v: Buffer | null): string =>
   (decisionAvro.fromBuffer(v!.subarray(5)) as Decision).transaction_id;
 
+/** An APPROVE decision with the given transaction id and neutral fields (what the client tests write). */
+export function testDecision(id: string): Decision {
+  return {
+    transaction_id: id,
+    customer_id: 'c1',
+    event_time: Date.now(),
+    score: 0,
+    decision: 'APPROVE',
+    reason_codes: [],
+    model_name: 'test',
+    model_version: '0',
+    challenger_score: null,
+    degraded: false,
+    degraded_cause: null,
+    features: [],
+    latency_us: 0,
+    scored_at: 0,
+  };
+}
+
 /** A decision per record (the transaction id is all the tests read back), positions per partition. */
 export function decide(records: SourceRecord[]): OutputBatch {
   const decisions: Decision[] = [];
   const next = new Map<string, { topic: string; partition: number; offset: string }>();
   for (const r of records) {
     const tx = txAvro.fromBuffer(r.value!.subarray(5)) as Transaction;
-    decisions.push({
-      transaction_id: tx.transaction_id,
-      customer_id: tx.customer_id,
-      event_time: tx.event_time,
-      score: 0,
-      decision: 'APPROVE',
-      reason_codes: [],
-      model_name: 'test',
-      model_version: '0',
-      challenger_score: null,
-      degraded: false,
-      degraded_cause: null,
-      features: [],
-      latency_us: 0,
-      scored_at: 0,
-    });
+    decisions.push({ ...testDecision(tx.transaction_id), customer_id: tx.customer_id, event_time: tx.event_time });
     next.set(`${r.topic}/${r.partition}`, {
       topic: r.topic,
       partition: r.partition,

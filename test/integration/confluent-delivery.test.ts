@@ -9,29 +9,11 @@ import { confluentClient } from '../../src/kafka/confluent-client.js';
 import { ConfluentSink, type ConsumerOwner } from '../../src/kafka/confluent-sink.js';
 import type { Position } from '../../src/pipeline/sink.js';
 import type { Decision } from '../../src/types.js';
+import { testDecision } from '../helpers/decide.js';
 import { readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
-
-function decision(id: string): Decision {
-  return {
-    transaction_id: id,
-    customer_id: 'c1',
-    event_time: Date.now(),
-    score: 0.1,
-    decision: 'APPROVE',
-    reason_codes: [],
-    model_name: 'test',
-    model_version: '0',
-    challenger_score: null,
-    degraded: false,
-    degraded_cause: null,
-    features: [],
-    latency_us: 0,
-    scored_at: 0,
-  };
-}
 
 /** A decisions topic and a DLQ topic that refuses records above 20,000 bytes, and a connected sink writing to them. */
 async function refusingSink(
@@ -90,7 +72,7 @@ describe('exactly-once through librdkafka: a record the broker refuses (real bro
     const owner = { consumer: undefined, owns: () => true, commit: async () => {} } as unknown as ConsumerOwner;
     const { sink, decisions } = await refusingSink(shared, closers, 'exactly-once', owner);
     const failed = sink.write({
-      decisions: [decision('refused-1'), decision('refused-2')],
+      decisions: [testDecision('refused-1'), testDecision('refused-2')],
       deadLetters: [tooBig('0')],
       positions: [],
     });
@@ -99,7 +81,7 @@ describe('exactly-once through librdkafka: a record the broker refuses (real bro
     let written = false;
     for (let attempt = 0; attempt < 5 && !written; attempt++) {
       await sink.settle();
-      written = await sink.write({ decisions: [decision('after')], deadLetters: [], positions: [] }).then(
+      written = await sink.write({ decisions: [testDecision('after')], deadLetters: [], positions: [] }).then(
         () => true,
         () => false,
       );
@@ -131,7 +113,7 @@ describe('at-least-once through librdkafka: a record the broker refuses (real br
     // The refusal arrives as a delivery report while the write waits for its records: each of these
     // writes must see it, however its report and the end of the flush are ordered on the event loop.
     for (let i = 0; i < 20; i++) {
-      const decided = Array.from({ length: 50 }, (_, k) => decision(`refused-${i}-${k}`));
+      const decided = Array.from({ length: 50 }, (_, k) => testDecision(`refused-${i}-${k}`));
       await expect(
         sink.write({
           decisions: decided,
@@ -142,7 +124,7 @@ describe('at-least-once through librdkafka: a record the broker refuses (real br
     }
     expect(committed).toEqual([]);
     await sink.write({
-      decisions: [decision('after')],
+      decisions: [testDecision('after')],
       deadLetters: [],
       positions: [{ topic: 'in', partition: 0, offset: '99' }],
     });

@@ -12,28 +12,9 @@ import { platformaticBase } from '../../src/kafka/platformatic-client.js';
 import { type GroupOwner, PlatformaticSink } from '../../src/kafka/platformatic-sink.js';
 import { PLAINTEXT } from '../../src/kafka/security.js';
 import type { OutputBatch, Position, Sink } from '../../src/pipeline/sink.js';
-import type { Decision } from '../../src/types.js';
+import { testDecision } from '../helpers/decide.js';
 import { readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
-
-function decision(id: string): Decision {
-  return {
-    transaction_id: id,
-    customer_id: 'c1',
-    event_time: Date.now(),
-    score: 0.1,
-    decision: 'APPROVE',
-    reason_codes: [],
-    model_name: 'test',
-    model_version: '0',
-    challenger_score: null,
-    degraded: false,
-    degraded_cause: null,
-    features: [],
-    latency_us: 0,
-    scored_at: 0,
-  };
-}
 
 /** An owner that owns while `owned` is true and counts commits. */
 function owner(): OffsetOwner & { owned: boolean; commits: number } {
@@ -93,7 +74,7 @@ describe('at-least-once write for partitions no longer owned', () => {
       await sink.connect();
       closers.unshift(() => sink.close());
       const batch = (from: number): OutputBatch => ({
-        decisions: Array.from({ length: 20 }, (_, i) => decision(`${base}-${from + i}`)),
+        decisions: Array.from({ length: 20 }, (_, i) => testDecision(`${base}-${from + i}`)),
         deadLetters: [],
         positions: [{ topic: 'in', partition: 0, offset: String(from + 20) }],
       });

@@ -88,6 +88,22 @@ export class PlatformaticSource implements Source {
       isolationLevel: opts.readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
     });
     this.consumer.on('consumer:group:join', () => this.onJoin());
+    // Emitted when a rejoin failed past the client's retries (e.g. the broker stopped past the session
+    // timeout): no heartbeat follows, so the member is out of its group for good. Unheard, the event
+    // was an uncaught exception (chaos broker-paused, 1 of 3 at-least-once lanes); heard, it is the
+    // designed exit for a supervisor to restart the scorer.
+    this.consumer.on('error', (err: Error) => {
+      if (this.stopping) return;
+      const fatal = new FraudError(
+        ErrorCodes.KAFKA_FATAL,
+        `the consumer left its group and could not rejoin it: ${err.message}; exiting for a supervisor to restart the scorer`,
+        { cause: err },
+      );
+      log.error('the consumer could not rejoin its group; exiting so that a supervisor restarts the scorer', {
+        err: fatal,
+      });
+      void this.stop(fatal);
+    });
   }
 
   get assignment(): readonly string[] {

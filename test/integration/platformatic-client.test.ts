@@ -6,6 +6,7 @@ import { transactionEncoder } from '../../src/avro/encoders.js';
 import { decisionType } from '../../src/avro/schemas.js';
 import { Pipeline } from '../../src/cli/run.js';
 import { parseRunConfig } from '../../src/config/config.js';
+import { ErrorCodes, FraudError } from '../../src/errors.js';
 import { dropNamespace } from '../../src/features/namespace.js';
 import { DLQ_HEADERS } from '../../src/kafka/dead-letter.js';
 import { type PlatformaticGroupMetadata, platformaticBase } from '../../src/kafka/platformatic-client.js';
@@ -114,6 +115,38 @@ describe('--kafka-client platformatic (real Kafka + Redis)', () => {
     await source.stop();
     await running.catch(() => {});
     expect(owned).toBe(true);
+  }, 60_000);
+
+  it("a failed rejoin (the client's 'error' event) ends run() with KAFKA_FATAL instead of an uncaught exception", async () => {
+    // The client emits 'error' on its consumer when a rejoin failed past its retries and schedules no
+    // more heartbeats (seen after a broker stopped past the session timeout). The event is emitted here
+    // by hand, with the error the chaos run logged; what is tested is that the source hears it.
+    const t = await createTestTopics(stack.admin, 'plte', 1);
+    stack.cleanups.push(() => deleteTestTopics(stack.admin, t));
+    const source = new PlatformaticSource(platformaticBase(kafkaBrokers(), randomName('plte'), PLAINTEXT), {
+      topic: t.transactions,
+      groupId: t.groupId,
+      partitionsConcurrently: 1,
+      maxInFlight: 10_000,
+      readCommitted: false,
+      sessionTimeoutMs: 6000,
+      fromBeginning: true,
+      stallTimeoutMs: 60_000,
+    });
+    const running = source.run(async () => {});
+    const outcome = running.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    const deadline = Date.now() + 30_000;
+    while (source.assignment.length === 0 && Date.now() < deadline) await sleep(50);
+    expect(source.assignment.length).toBe(1);
+    source.consumer.emit('error', new Error('Connection closed'));
+    const err = await Promise.race([outcome, sleep(20_000).then(() => 'still running')]);
+    if (err === 'still running') await source.stop();
+    expect(err).toBeInstanceOf(FraudError);
+    expect((err as FraudError).code).toBe(ErrorCodes.KAFKA_FATAL);
+    expect((err as FraudError).message).toMatch(/could not rejoin it: Connection closed/);
   }, 60_000);
 
   it('KIP-447: the broker refuses a transaction whose offsets carry a generation the group has left', async () => {

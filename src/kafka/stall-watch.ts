@@ -1,6 +1,8 @@
-// The two liveness checks every decoupled Kafka source runs from its watchdog (confluent and
-// platformatic): a process that did not run for a while may be a zombie now, and records in hand with
-// none written means the consumer is stuck; the source then exits for a supervisor to restart it.
+// The liveness checks the decoupled Kafka sources run from their watchdogs: a process that did not run
+// for a while may be a zombie now, and records in hand with none written means the consumer is stuck
+// (confluent and platformatic); a member with no assignment long after its start or a revoke never
+// rejoined its group (confluent, which has the revoke hook). The source then exits for a supervisor
+// to restart it.
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 
@@ -48,8 +50,8 @@ export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000)
 /**
  * The member has had no assignment since `since` for longer than `boundMs`: the error the source stops
  * with (logged here), else undefined. Seen with librdkafka 2.15 after a broker stopped past the session
- * timeout: a metadata response that listed no broker while the broker was fenced left the client with
- * none, and no re-bootstrap followed (its timer starts only with a metadata request, which needs a
+ * timeout: a metadata response that left the broker out (most likely still fenced) left the client
+ * with none, and no re-bootstrap followed (its timer starts only with a metadata request, which needs a
  * broker), so the member never rejoined and, holding no records, was never seen as stalled.
  */
 export function rejoinStalled(

@@ -51,8 +51,8 @@ export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000)
  * The member has had no assignment since `since` for longer than `boundMs`: the error the source stops
  * with (logged here), else undefined. Seen with librdkafka 2.15 after a broker stopped past the session
  * timeout: a metadata response that left the broker out (most likely still fenced) left the client
- * with none, and no re-bootstrap followed (its timer starts only with a metadata request, which needs a
- * broker), so the member never rejoined and, holding no records, was never seen as stalled.
+ * with none, and none came back (the timed re-bootstrap is armed only by a metadata request, which
+ * needs a broker), so the member never rejoined and, holding no records, was never seen as stalled.
  */
 export function rejoinStalled(
   now: number,

@@ -21,6 +21,28 @@ export interface TestTopics {
   all: string[];
 }
 
+/**
+ * A sink's two output topics, `<base>.decisions` (3 partitions) and `<base>.dlq` (1 partition, with
+ * `dlqConfig` entries), deleted by a closer pushed on `closers`.
+ */
+export async function createSinkTopics(
+  admin: Admin,
+  base: string,
+  closers: (() => Promise<unknown>)[],
+  dlqConfig: { name: string; value: string }[] = [],
+): Promise<{ decisions: string; dlq: string }> {
+  const decisions = `${base}.decisions`;
+  const dlq = `${base}.dlq`;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: decisions, numPartitions: 3 },
+      { topic: dlq, numPartitions: 1, configEntries: dlqConfig },
+    ],
+  });
+  closers.push(() => admin.deleteTopics({ topics: [decisions, dlq] }));
+  return { decisions, dlq };
+}
 /** Fresh random topics for one test, created explicitly (the broker does not auto-create). */
 export async function createTestTopics(admin: Admin, prefix: string, partitions = 3): Promise<TestTopics> {
   const base = randomName(prefix);

@@ -10,7 +10,7 @@ import { ConfluentSink, type ConsumerOwner } from '../../src/kafka/confluent-sin
 import type { Position } from '../../src/pipeline/sink.js';
 import type { Decision } from '../../src/types.js';
 import { testDecision } from '../helpers/decide.js';
-import { readTopic, useStackClients } from '../helpers/kafka-io.js';
+import { createSinkTopics, readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 const decisionAvro = decisionType();
@@ -23,16 +23,9 @@ async function refusingSink(
   owner: ConsumerOwner,
 ): Promise<{ sink: ConfluentSink; decisions: string }> {
   const base = randomName('delivery');
-  const decisions = `${base}.decisions`;
-  const dlq = `${base}.dlq`;
-  await shared.admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: decisions, numPartitions: 3 },
-      { topic: dlq, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] },
-    ],
-  });
-  closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
+  const { decisions, dlq } = await createSinkTopics(shared.admin, base, closers, [
+    { name: 'max.message.bytes', value: '20000' },
+  ]);
   const sink = new ConfluentSink(
     confluentClient(kafkaBrokers(), `${base}-sink`),
     {

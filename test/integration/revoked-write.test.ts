@@ -13,7 +13,7 @@ import { type GroupOwner, PlatformaticSink } from '../../src/kafka/platformatic-
 import { PLAINTEXT } from '../../src/kafka/security.js';
 import type { OutputBatch, Position, Sink } from '../../src/pipeline/sink.js';
 import { testDecision } from '../helpers/decide.js';
-import { readTopic, useStackClients } from '../helpers/kafka-io.js';
+import { createSinkTopics, readTopic, useStackClients } from '../helpers/kafka-io.js';
 import { kafkaBrokers, randomName } from '../helpers/stack.js';
 
 /** An owner that owns while `owned` is true and counts commits. */
@@ -41,16 +41,7 @@ describe('at-least-once write for partitions no longer owned', () => {
     '%s: produces nothing, commits nothing, fails PARTITIONS_REVOKED; then writes once owned',
     async (client) => {
       const base = randomName(`revoked-${client}`);
-      const decisions = `${base}.decisions`;
-      const dlq = `${base}.dlq`;
-      await shared.admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: decisions, numPartitions: 3 },
-          { topic: dlq, numPartitions: 1 },
-        ],
-      });
-      closers.push(() => shared.admin.deleteTopics({ topics: [decisions, dlq] }));
+      const { decisions, dlq } = await createSinkTopics(shared.admin, base, closers);
       const opts = {
         decisionsTopic: decisions,
         dlqTopic: dlq,

@@ -473,6 +473,8 @@ export class ConfluentSource implements Source {
         seconds: (now - this.lastTick) / 1000,
       });
       this.lastTick = now;
+      // The rejoin bound counts from the resume: a stopped process could not rejoin.
+      if (this.unassignedSince !== undefined) this.unassignedSince = now;
       if (this.inFlight > 0) this.failed(new Error('process stalled'));
       return;
     }

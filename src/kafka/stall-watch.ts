@@ -1,8 +1,8 @@
 // The liveness checks the decoupled Kafka sources run from their watchdogs: a process that did not run
 // for a while may be a zombie now, and records in hand with none written means the consumer is stuck
-// (confluent and platformatic); a member with no assignment long after its start or a revoke never
-// rejoined its group (confluent, which has the revoke hook). The source then exits for a supervisor
-// to restart it.
+// (confluent and platformatic); a member out of its group for long (confluent: no assignment since its
+// start or a revoke; platformatic: no heartbeat answered) never got back in. The source then exits for
+// a supervisor to restart it.
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 
@@ -48,22 +48,25 @@ export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000)
 }
 
 /**
- * The member has had no assignment since `since` for longer than `boundMs`: the error the source stops
- * with (logged here), else undefined. Seen with librdkafka 2.15 after a broker stopped past the session
- * timeout: a metadata response that left the broker out (most likely still fenced) left the client
- * with none, and none came back (the timed re-bootstrap is armed only by a metadata request, which
- * needs a broker), so the member never rejoined and, holding no records, was never seen as stalled.
+ * The member has been out of its group since `since` for longer than `boundMs`: the error the source
+ * stops with (logged here), else undefined. `what` says how the source knows (confluent: no assignment
+ * since a revoke; platformatic: no heartbeat answered). Seen with librdkafka 2.15 after a broker
+ * stopped past the session timeout: a metadata response that left the broker out (most likely still
+ * fenced) left the client with none, and none came back (the timed re-bootstrap is armed only by a
+ * metadata request, which needs a broker), so the member never rejoined and, holding no records, was
+ * never seen as stalled.
  */
 export function rejoinStalled(
   now: number,
   since: number | undefined,
   boundMs: number,
   after: string,
+  what = 'no partition assignment',
 ): FraudError | undefined {
   if (since === undefined || now - since <= boundMs) return undefined;
   const err = new FraudError(
     ErrorCodes.CONSUMER_STALLED,
-    `no partition assignment for ${Math.round((now - since) / 1000)} s since ${after} (the group never completed a rebalance for this member; bound ${Math.round(boundMs / 1000)} s from --stall-timeout-ms and the session timeout); exiting for a supervisor to restart the scorer`,
+    `${what} for ${Math.round((now - since) / 1000)} s since ${after} (the member is out of its group and did not get back in; bound ${Math.round(boundMs / 1000)} s from --stall-timeout-ms and the session timeout); exiting for a supervisor to restart the scorer`,
   );
   log.error('the consumer did not rejoin its group; exiting so that a supervisor restarts the scorer', {
     err,

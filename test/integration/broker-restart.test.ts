@@ -115,41 +115,50 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
 
   // A broker stopped past the session timeout revokes every member; when librdkafka then lost every
   // broker (a metadata answer listing none while the broker was fenced), the member never rejoined and,
-  // holding no records, idled alive (chaos broker-paused). Nothing in hand here either, and the broker
-  // stays stopped past the rejoin bound (2 session timeouts, as the stall timeout is lower): the scorer
-  // must exit 1 for its supervisor, at the bound, not idle.
-  it('a member revoked and not assigned again within the rejoin bound exits 1 (CONSUMER_STALLED)', async () => {
-    const t = await createTestTopics(admin, 'rejoin', 3).catch(async () => {
-      await sleep(2000);
-      return createTestTopics(admin, 'rejoin', 3);
-    });
-    const s = startScorer([], {
-      ...scorerEnv(t, { FRAUDSCORE_DELIVERY: 'at-least-once' }),
-      KAFKA_BROKERS: BROKERS.join(','),
-      FRAUDSCORE_STALL_TIMEOUT_MS: '5000', // the bound is then 2 × the 6 s session timeout: 12 s
-    });
-    scorers.push(s);
-    onTestFinished(async () => {
-      await s.stop(20_000);
-    });
-    await s.waitFor(/partitions assigned/, 60_000);
-    const pid = Number(readFileSync(join(STACK_DIR, 'kafka.pid'), 'utf8').trim());
-    const stoppedAt = Date.now();
-    process.kill(pid, 'SIGSTOP');
-    let how: { code: number | null; signal: NodeJS.Signals | null } | 'alive';
-    try {
-      how = await Promise.race([s.exited, sleep(60_000).then(() => 'alive' as const)]);
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    const secs = (Date.now() - stoppedAt) / 1000;
-    console.log(
-      `[rejoin bound] broker stopped; scorer ${how === 'alive' ? 'still alive' : `exited ${how.code ?? how.signal}`} after ${secs.toFixed(1)} s`,
-    );
-    expect(how, s.output().slice(-3000)).toEqual({ code: 1, signal: null });
-    expect(s.output()).toMatch(/no partition assignment for 1\d s since partitions were revoked/);
-    expect(s.output()).toMatch(/FRAUD_CONSUMER_STALLED/);
-  }, 120_000);
+  // holding no records, idled alive (chaos broker-paused); a platformatic member kept retrying its
+  // heartbeat, alive 100 s into the stop. Nothing in hand here either, and the broker stays stopped
+  // past the rejoin bound (2 session timeouts, as the stall timeout is lower): the scorer must exit 1
+  // for its supervisor, at the bound, not idle.
+  it.each([
+    ['confluent', /no partition assignment for 1\d s since partitions were revoked/],
+    ['platformatic', /no heartbeat answered by the group coordinator for 1\d s since the last one/],
+  ])(
+    '%s: a member out of its group past the rejoin bound exits 1 (CONSUMER_STALLED)',
+    async (client, message) => {
+      const t = await createTestTopics(admin, 'rejoin', 3).catch(async () => {
+        await sleep(2000);
+        return createTestTopics(admin, 'rejoin', 3);
+      });
+      const s = startScorer([], {
+        ...scorerEnv(t, { FRAUDSCORE_DELIVERY: 'at-least-once' }),
+        KAFKA_BROKERS: BROKERS.join(','),
+        FRAUDSCORE_KAFKA_CLIENT: client,
+        FRAUDSCORE_STALL_TIMEOUT_MS: '5000', // the bound is then 2 × the 6 s session timeout: 12 s
+      });
+      scorers.push(s);
+      onTestFinished(async () => {
+        await s.stop(20_000);
+      });
+      await s.waitFor(/partitions assigned/, 60_000);
+      const pid = Number(readFileSync(join(STACK_DIR, 'kafka.pid'), 'utf8').trim());
+      const stoppedAt = Date.now();
+      process.kill(pid, 'SIGSTOP');
+      let how: { code: number | null; signal: NodeJS.Signals | null } | 'alive';
+      try {
+        how = await Promise.race([s.exited, sleep(60_000).then(() => 'alive' as const)]);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      const secs = (Date.now() - stoppedAt) / 1000;
+      console.log(
+        `[rejoin bound ${client}] broker stopped; scorer ${how === 'alive' ? 'still alive' : `exited ${how.code ?? how.signal}`} after ${secs.toFixed(1)} s`,
+      );
+      expect(how, s.output().slice(-3000)).toEqual({ code: 1, signal: null });
+      expect(s.output()).toMatch(message);
+      expect(s.output()).toMatch(/FRAUD_CONSUMER_STALLED/);
+    },
+    120_000,
+  );
 
   // A broker that stops answering (SIGSTOP: a long GC pause, a frozen VM) while a transaction commits:
   // librdkafka gives up waiting after 5 s but the commit goes on, and may complete once the broker

@@ -15,5 +15,9 @@ describe('rejoin watch', () => {
     const err = rejoinStalled(100_001, 40_000, 60_000, 'partitions were revoked');
     expect(err?.code).toBe(ErrorCodes.CONSUMER_STALLED);
     expect(err?.message).toMatch(/no partition assignment for 60 s since partitions were revoked/);
+    const silent = rejoinStalled(100_001, 40_000, 60_000, 'the last one', 'no heartbeat answered');
+    expect(silent?.message).toMatch(
+      /^no heartbeat answered for 60 s since the last one \(the member is out of its group/,
+    );
   });
 });

@@ -60,7 +60,7 @@ export async function openKafkaIo(
     compression: compressionType(cfg.compression),
   };
   if (cfg.kafkaClient === 'kafkajs') {
-    const source = new KafkaSource(kafka, sourceOpts);
+    const source = new KafkaSource(kafka, { ...sourceOpts, stallTimeoutMs: cfg.stallTimeoutMs });
     const sink = new KafkaSink(kafka, sinkOpts, source);
     await connectSink(sink, cfg, security);
     return {

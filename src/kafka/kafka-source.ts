@@ -7,6 +7,7 @@ import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import { type AlignOptions, PartitionAligner } from './partition-aligner.js';
+import { loopStalledAfterMs, rejoinBoundMs, rejoinStalled } from './stall-watch.js';
 
 const log = logger('kafka-source');
 
@@ -26,6 +27,11 @@ export interface KafkaSourceOptions {
   progress?: ProgressFeed;
   /** Hand partitions over in event-time step (partition-aligner.ts); unset: as fetched. */
   align?: AlignOptions;
+  /**
+   * kafkajs: with it, a member whose group coordinator answered no heartbeat (nor a join) for
+   * `max(stallTimeoutMs, 2 × session timeout)` exits; unset, no such watch.
+   */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -48,6 +54,15 @@ export class KafkaSource implements Source {
   private ended: ((err?: unknown) => void) | undefined;
   private failure: FraudError | undefined;
   private lastHeartbeat = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Wall time of the watchdog's last tick: a stopped process (SIGSTOP) is seen on resume. */
+  private lastTick = 0;
+  /**
+   * When the group coordinator last answered this member (a heartbeat or a join), and since what: a
+   * kafkajs member with its broker stopped retried for ever, alive and idle (still so at 60 s).
+   */
+  private inGroupAt = 0;
+  private inGroupAfter = 'the start';
 
   constructor(
     kafka: Kafka,
@@ -83,10 +98,12 @@ export class KafkaSource implements Source {
         if (held.length > 0 && !this.paused) this.consumer.resume([{ topic: this.opts.topic, partitions: held }]);
         this.aligner.assign(e.payload.memberAssignment[this.opts.topic] ?? [], Date.now());
       }
+      this.answered();
       log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
     });
     this.consumer.on(ev.HEARTBEAT, () => {
       this.lastHeartbeat = Date.now();
+      this.answered();
     });
     this.consumer.on(ev.CRASH, (e) => {
       if (e.payload.restart) {
@@ -122,11 +139,19 @@ export class KafkaSource implements Source {
   }
 
   async run(handler: RecordHandler): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
     const done = new Promise<void>((resolve, reject) => {
       this.ended = (err) => (err === undefined ? resolve() : reject(err));
     });
+    this.lastTick = Date.now();
+    this.inGroupAt = this.lastTick;
+    if (this.opts.stallTimeoutMs !== undefined) this.watchdog = setInterval(() => this.watch(), 250);
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    } catch (err) {
+      clearInterval(this.watchdog);
+      throw err;
+    }
     if (this.aligner !== undefined) {
       // A partition paused because it was ahead resumes once the others caught up or went idle.
       this.alignTimer = setInterval(() => {
@@ -219,14 +244,51 @@ export class KafkaSource implements Source {
     await this.consumer.commitOffsets(positions.map((p) => ({ ...p })));
   }
 
+  private answered(): void {
+    this.inGroupAt = Date.now();
+    this.inGroupAfter = 'the last one';
+  }
+
+  private watch(): void {
+    const now = Date.now();
+    // The bound counts from a resume: a stopped process could not heartbeat.
+    if (now - this.lastTick > loopStalledAfterMs(this.opts.sessionTimeoutMs)) this.inGroupAt = now;
+    this.lastTick = now;
+    const lost = rejoinStalled(
+      now,
+      this.inGroupAt,
+      rejoinBoundMs(this.opts.stallTimeoutMs!, this.opts.sessionTimeoutMs),
+      this.inGroupAfter,
+      'no heartbeat answered by the group coordinator',
+    );
+    if (lost === undefined) return;
+    this.failure ??= lost;
+    void this.stop();
+  }
+
   /** Finishes the in-flight batch (kafkajs waits for eachBatch), leaves the group, disconnects. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.alignTimer !== undefined) clearInterval(this.alignTimer);
+    clearInterval(this.watchdog);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.consumer.disconnect();
+      // Bounded: against a broker that does not answer, the disconnect waits out kafkajs' retries, and
+      // run() settles only after it.
+      const disconnecting = this.consumer.disconnect();
+      const closed = await Promise.race([
+        disconnecting.then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), 5000);
+        }),
+      ]);
+      if (!closed) {
+        disconnecting.catch(() => {});
+        log.warn('the consumer did not disconnect within 5 s (its broker does not answer); leaving it');
+      }
     } finally {
+      clearTimeout(timer);
       this.ended?.(this.failure);
     }
   }

@@ -122,6 +122,7 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
   it.each([
     ['confluent', /no partition assignment for 1\d s since partitions were revoked/],
     ['platformatic', /no heartbeat answered by the group coordinator for 1\d s since the last one/],
+    ['kafkajs', /no heartbeat answered by the group coordinator for 1\d s since the last one/],
   ])(
     '%s: a member out of its group past the rejoin bound exits 1 (CONSUMER_STALLED)',
     async (client, message) => {

@@ -167,7 +167,7 @@ export const KAFKA_RUN_OPTIONS = defineOptions([
     kind: 'int',
     min: 1000,
     default: '60000',
-    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503, and the scorer (confluent client) exits non-zero for a supervisor to restart it.',
+    help: 'A consumer down, or with records waiting and no progress, for this long is stalled: /healthz and /readyz answer 503, and the scorer (confluent and platformatic clients) exits non-zero for a supervisor to restart it. A member out of its group for max(this, 2 × session timeout) exits so with any client.',
   },
   {
     key: 'headPollMs',

@@ -1,7 +1,7 @@
 // The liveness checks the decoupled Kafka sources run from their watchdogs: a process that did not run
 // for a while may be a zombie now, and records in hand with none written means the consumer is stuck
 // (confluent and platformatic); a member out of its group for long (confluent: no assignment since its
-// start or a revoke; platformatic: no heartbeat answered) never got back in. The source then exits for
+// start or a revoke; kafkajs and platformatic: no heartbeat answered) never got back in. The source then exits for
 // a supervisor to restart it.
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
@@ -50,7 +50,7 @@ export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000)
 /**
  * The member has been out of its group since `since` for longer than `boundMs`: the error the source
  * stops with (logged here), else undefined. `what` says how the source knows (confluent: no assignment
- * since a revoke; platformatic: no heartbeat answered). Seen with librdkafka 2.15 after a broker
+ * since a revoke; kafkajs and platformatic: no heartbeat answered). Seen with librdkafka 2.15 after a broker
  * stopped past the session timeout: a metadata response that left the broker out (most likely still
  * fenced) left the client with none, and none came back (the timed re-bootstrap is armed only by a
  * metadata request, which needs a broker), so the member never rejoined and, holding no records, was

@@ -115,8 +115,8 @@ describe('broker SIGKILL and restart mid-stream (a private broker)', () => {
 
   // A broker stopped past the session timeout revokes every member; when librdkafka then lost every
   // broker (a metadata answer listing none while the broker was fenced), the member never rejoined and,
-  // holding no records, idled alive (chaos broker-paused); a platformatic member kept retrying its
-  // heartbeat, alive 100 s into the stop. Nothing in hand here either, and the broker stays stopped
+  // holding no records, idled alive (chaos broker-paused); platformatic and kafkajs members kept
+  // retrying their heartbeats, alive 60 s into the stop. Nothing in hand here either, and the broker stays stopped
   // past the rejoin bound (2 session timeouts, as the stall timeout is lower): the scorer must exit 1
   // for its supervisor, at the bound, not idle.
   it.each([

@@ -16,3 +16,16 @@ export function withDeadline<T>(p: Promise<T>, ms: number, timedOut: () => Error
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * True when `p` resolved within `ms`, false when it had not settled by then (it is left to finish on its
+ * own, a late rejection handled); rejects as `p` does within `ms`. For a close that waits on a broker
+ * that does not answer: the caller goes on instead of idling.
+ */
+export function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([p.then(() => true), late]).finally(() => clearTimeout(timer));
+}

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, Kafka } from 'kafkajs';
+import { settledWithin } from '../deadline.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { ProgressFeed } from '../monitoring/consumer-progress.js';
@@ -7,9 +8,10 @@ import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import { type AlignOptions, PartitionAligner } from './partition-aligner.js';
-import { loopStalledAfterMs, rejoinBoundMs, rejoinStalled } from './stall-watch.js';
+import { HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
 
 const log = logger('kafka-source');
+const CLOSE_BOUND_MS = 5000;
 
 export interface KafkaSourceOptions {
   topic: string;
@@ -57,18 +59,18 @@ export class KafkaSource implements Source {
   private watchdog: NodeJS.Timeout | undefined;
   /** Wall time of the watchdog's last tick: a stopped process (SIGSTOP) is seen on resume. */
   private lastTick = 0;
-  /**
-   * When the group coordinator last answered this member (a heartbeat or a join), and since what: a
-   * kafkajs member with its broker stopped retried for ever, alive and idle (still so at 60 s).
-   */
-  private inGroupAt = 0;
-  private inGroupAfter = 'the start';
+  /** Past it with no heartbeat answered the member is out of its group (its broker stopped, say). */
+  private readonly group: HeartbeatBound | undefined;
 
   constructor(
     kafka: Kafka,
     private readonly opts: KafkaSourceOptions,
   ) {
     this.aligner = opts.align === undefined ? undefined : new PartitionAligner(opts.align);
+    this.group =
+      opts.stallTimeoutMs === undefined
+        ? undefined
+        : new HeartbeatBound(rejoinBoundMs(opts.stallTimeoutMs, opts.sessionTimeoutMs));
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
@@ -98,12 +100,12 @@ export class KafkaSource implements Source {
         if (held.length > 0 && !this.paused) this.consumer.resume([{ topic: this.opts.topic, partitions: held }]);
         this.aligner.assign(e.payload.memberAssignment[this.opts.topic] ?? [], Date.now());
       }
-      this.answered();
+      this.group?.answered();
       log.info('partitions assigned', { assigned: [...this.assigned], generation: this.generation });
     });
     this.consumer.on(ev.HEARTBEAT, () => {
       this.lastHeartbeat = Date.now();
-      this.answered();
+      this.group?.answered();
     });
     this.consumer.on(ev.CRASH, (e) => {
       if (e.payload.restart) {
@@ -143,8 +145,10 @@ export class KafkaSource implements Source {
       this.ended = (err) => (err === undefined ? resolve() : reject(err));
     });
     this.lastTick = Date.now();
-    this.inGroupAt = this.lastTick;
-    if (this.opts.stallTimeoutMs !== undefined) this.watchdog = setInterval(() => this.watch(), 250);
+    if (this.group !== undefined) {
+      this.group.restart(this.lastTick);
+      this.watchdog = setInterval(() => this.watch(this.group!), 250);
+    }
     try {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
@@ -244,23 +248,11 @@ export class KafkaSource implements Source {
     await this.consumer.commitOffsets(positions.map((p) => ({ ...p })));
   }
 
-  private answered(): void {
-    this.inGroupAt = Date.now();
-    this.inGroupAfter = 'the last one';
-  }
-
-  private watch(): void {
+  private watch(group: HeartbeatBound): void {
     const now = Date.now();
-    // The bound counts from a resume: a stopped process could not heartbeat.
-    if (now - this.lastTick > loopStalledAfterMs(this.opts.sessionTimeoutMs)) this.inGroupAt = now;
+    if (now - this.lastTick > loopStalledAfterMs(this.opts.sessionTimeoutMs)) group.restart(now);
     this.lastTick = now;
-    const lost = rejoinStalled(
-      now,
-      this.inGroupAt,
-      rejoinBoundMs(this.opts.stallTimeoutMs!, this.opts.sessionTimeoutMs),
-      this.inGroupAfter,
-      'no heartbeat answered by the group coordinator',
-    );
+    const lost = group.check(now);
     if (lost === undefined) return;
     this.failure ??= lost;
     void this.stop();
@@ -272,23 +264,13 @@ export class KafkaSource implements Source {
     this.stopping = true;
     if (this.alignTimer !== undefined) clearInterval(this.alignTimer);
     clearInterval(this.watchdog);
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Bounded: against a broker that does not answer, the disconnect waits out kafkajs' retries, and
       // run() settles only after it.
-      const disconnecting = this.consumer.disconnect();
-      const closed = await Promise.race([
-        disconnecting.then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), 5000);
-        }),
-      ]);
-      if (!closed) {
-        disconnecting.catch(() => {});
+      if (!(await settledWithin(this.consumer.disconnect(), CLOSE_BOUND_MS))) {
         log.warn('the consumer did not disconnect within 5 s (its broker does not answer); leaving it');
       }
     } finally {
-      clearTimeout(timer);
       this.ended?.(this.failure);
     }
   }

@@ -6,15 +6,17 @@ import {
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
+import { settledWithin } from '../deadline.js';
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
 import type { PlatformaticGroupMetadata } from './platformatic-client.js';
-import { consumerStalled, loopStalledAfterMs, rejoinBoundMs, rejoinStalled } from './stall-watch.js';
+import { consumerStalled, HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
 
 const log = logger('platformatic-source');
+const CLOSE_BOUND_MS = 5000;
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
@@ -70,13 +72,8 @@ export class PlatformaticSource implements Source {
   private watchdog: NodeJS.Timeout | undefined;
   /** Wall time of the last event-loop tick: a stopped process (SIGSTOP, VM pause) is seen on resume. */
   private lastTick = Date.now();
-  /**
-   * When the group coordinator last answered this member (a heartbeat or a join), and since what:
-   * past the rejoin bound with no answer the member is out of its group (the broker stopped past the
-   * session timeout: a platformatic scorer was still alive 100 s into such a stop, holding nothing).
-   */
-  private inGroupAt = Date.now();
-  private inGroupAfter = 'the start';
+  /** Past it with no heartbeat answered the member is out of its group (its broker stopped, say). */
+  private readonly group: HeartbeatBound;
   private readonly flushBound = () => this.flush();
 
   constructor(
@@ -84,6 +81,7 @@ export class PlatformaticSource implements Source {
     private readonly opts: PlatformaticSourceOptions,
   ) {
     const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+    this.group = new HeartbeatBound(rejoinBoundMs(opts.stallTimeoutMs, opts.sessionTimeoutMs));
     this.consumer = new Consumer({
       ...base,
       groupId: opts.groupId,
@@ -95,7 +93,7 @@ export class PlatformaticSource implements Source {
       isolationLevel: opts.readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
     });
     this.consumer.on('consumer:group:join', () => this.onJoin());
-    this.consumer.on('consumer:heartbeat:end', () => this.answered());
+    this.consumer.on('consumer:heartbeat:end', () => this.group.answered());
     // Emitted when a rejoin failed past the client's retries (e.g. the broker stopped past the session
     // timeout): no heartbeat follows, so the member is out of its group for good. Unheard, the event
     // was an uncaught exception (chaos broker-paused, 1 of 3 at-least-once lanes); heard, it is the
@@ -148,7 +146,7 @@ export class PlatformaticSource implements Source {
     // between the constructor and run() (a transactional producer waiting for its coordinator, 2.8 s
     // in a bench) was taken for a stopped process, and the first records fetched were dropped.
     this.lastTick = Date.now();
-    this.inGroupAt = this.lastTick;
+    this.group.restart(this.lastTick);
     this.watchdog = setInterval(() => this.watch(), 250);
     try {
       this.stream = await this.open();
@@ -360,13 +358,8 @@ export class PlatformaticSource implements Source {
     });
   }
 
-  private answered(): void {
-    this.inGroupAt = Date.now();
-    this.inGroupAfter = 'the last one';
-  }
-
   private onJoin(): void {
-    this.answered();
+    this.group.answered();
     this.assigned.clear();
     for (const a of this.consumer.assignments ?? []) for (const p of a.partitions) this.assigned.add(`${a.topic}/${p}`);
     for (const key of this.chunks.keys()) if (!this.assigned.has(key)) this.chunks.delete(key);
@@ -391,21 +384,13 @@ export class PlatformaticSource implements Source {
         seconds: (now - this.lastTick) / 1000,
       });
       this.lastTick = now;
-      // The bound counts from the resume: a stopped process could not heartbeat.
-      this.inGroupAt = now;
+      this.group.restart(now);
       if (this.inFlight > 0) this.failed(new Error('process stalled'));
       return;
     }
     this.lastTick = now;
     const lost =
-      consumerStalled(now, this.lastProgress, this.inFlight, this.opts.stallTimeoutMs) ??
-      rejoinStalled(
-        now,
-        this.inGroupAt,
-        rejoinBoundMs(this.opts.stallTimeoutMs, this.opts.sessionTimeoutMs),
-        this.inGroupAfter,
-        'no heartbeat answered by the group coordinator',
-      );
+      consumerStalled(now, this.lastProgress, this.inFlight, this.opts.stallTimeoutMs) ?? this.group.check(now);
     if (lost !== undefined) void this.stop(lost);
   }
 
@@ -427,15 +412,7 @@ export class PlatformaticSource implements Source {
         await this.stream?.close();
         await this.consumer.close();
       })();
-      let timer: NodeJS.Timeout | undefined;
-      const closed = await Promise.race([
-        closing.then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), 5000);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (!closed) {
-        closing.catch(() => {});
+      if (!(await settledWithin(closing, CLOSE_BOUND_MS))) {
         log.warn('the consumer did not close within 5 s (its broker does not answer); leaving it');
       }
     } catch (closeErr) {

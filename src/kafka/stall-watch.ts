@@ -1,8 +1,8 @@
-// The liveness checks the decoupled Kafka sources run from their watchdogs: a process that did not run
-// for a while may be a zombie now, and records in hand with none written means the consumer is stuck
-// (confluent and platformatic); a member out of its group for long (confluent: no assignment since its
-// start or a revoke; kafkajs and platformatic: no heartbeat answered) never got back in. The source then exits for
-// a supervisor to restart it.
+// The liveness checks the Kafka sources run from their watchdogs: a process that did not run for a
+// while may be a zombie now; records in hand with none written means the consumer is stuck (confluent
+// and platformatic); a member out of its group for long (confluent: no assignment since its start or a
+// revoke; kafkajs and platformatic: no heartbeat answered, HeartbeatBound) never got back in. The
+// source then exits for a supervisor to restart it.
 import { ErrorCodes, FraudError } from '../errors.js';
 import { logger } from '../log/logger.js';
 
@@ -50,8 +50,8 @@ export function rejoinBoundMs(stallTimeoutMs: number, sessionTimeoutMs = 30_000)
 /**
  * The member has been out of its group since `since` for longer than `boundMs`: the error the source
  * stops with (logged here), else undefined. `what` says how the source knows (confluent: no assignment
- * since a revoke; kafkajs and platformatic: no heartbeat answered). Seen with librdkafka 2.15 after a broker
- * stopped past the session timeout: a metadata response that left the broker out (most likely still
+ * since a revoke; kafkajs and platformatic: no heartbeat answered). Seen with librdkafka 2.15 after a
+ * broker stopped past the session timeout: a metadata response that left the broker out (most likely still
  * fenced) left the client with none, and none came back (the timed re-bootstrap is armed only by a
  * metadata request, which needs a broker), so the member never rejoined and, holding no records, was
  * never seen as stalled.
@@ -73,4 +73,32 @@ export function rejoinStalled(
     boundMs,
   });
   return err;
+}
+
+/**
+ * The rejoin bound of a source with no revoke hook (kafkajs, platformatic): the member counts as in its
+ * group while the group coordinator answers it (a heartbeat or a join). Both clients retried their
+ * heartbeats for ever while their broker was stopped, alive and idle.
+ */
+export class HeartbeatBound {
+  private at = Date.now();
+  private after = 'the start';
+
+  constructor(private readonly boundMs: number) {}
+
+  /** At run(), and at a resume: a stopped process could not heartbeat. */
+  restart(now: number): void {
+    this.at = now;
+  }
+
+  /** The group coordinator answered a heartbeat or a join. */
+  answered(): void {
+    this.at = Date.now();
+    this.after = 'the last one';
+  }
+
+  /** The error to stop with past the bound (logged), else undefined. */
+  check(now: number): FraudError | undefined {
+    return rejoinStalled(now, this.at, this.boundMs, this.after, 'no heartbeat answered by the group coordinator');
+  }
 }

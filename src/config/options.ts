@@ -205,7 +205,7 @@ export const MODEL_OPTIONS = defineOptions([
     kind: 'int',
     min: 100,
     default: '2000',
-    help: 'How often the model folder is checked for a new model, in ms.',
+    help: 'How often the model folder is checked for a new model, in ms (a stat of manifest.json and the model file; they are read and hashed only after one changed).',
   },
 ]);
 

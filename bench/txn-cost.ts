@@ -8,7 +8,7 @@
 //   node dist/bench/txn-cost.js [brokers] [partitions] [records] [writes]   (127.0.0.1:9092 6 100 300)
 
 import { type CkProducer, confluentClient } from '../src/kafka/confluent-client.js';
-import { flush } from '../src/kafka/confluent-sink.js';
+import { flush, WRITE_SETTINGS } from '../src/kafka/confluent-sink.js';
 import { Kafka, logLevel } from '../src/kafka/kafkajs.js';
 import { percentile } from '../src/stats/percentile.js';
 
@@ -38,12 +38,8 @@ async function run(
   transactional: boolean,
 ): Promise<{ produce_flush_ms: Quantiles; commit_ms?: Quantiles }> {
   const ck = confluentClient(brokers, 'fraudscore-txn-cost');
-  // The sink's settings (confluent-sink.ts).
   const producer: CkProducer = ck.producer({
-    'enable.idempotence': true,
-    acks: -1,
-    'linger.ms': 0,
-    'delivery.report.only.error': true,
+    ...WRITE_SETTINGS,
     ...(transactional ? { 'transactional.id': `${topic}.tx` } : {}),
   });
   await producer.connect();

@@ -61,17 +61,9 @@ export class ConfluentSink implements Sink {
     // librdkafka refuses a record above its own message.max.bytes before the broker sees it.
     this.dlqMaxBytes = Math.min(opts.dlqMaxBytes ?? DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_BYTES);
     this.producerConfig = {
-      'enable.idempotence': true,
-      acks: -1,
-      // Each write is awaited before the next: lingering would only add latency.
-      'linger.ms': 0,
+      ...WRITE_SETTINGS,
       'allow.auto.create.topics': false,
       'compression.codec': opts.codec ?? 'none',
-      // A delivery report for failed records only: the write flushes until none is left undelivered,
-      // and any report is a failure (exactly-once: commit_transaction also fails then). Per-record
-      // reports (a JS object built by the binding, a persistent handle and a callback each) were the
-      // largest part of the producer's cost on the Node thread.
-      'delivery.report.only.error': true,
       ...(exactlyOnce
         ? {
             'transactional.id': opts.transactionalId,
@@ -276,6 +268,19 @@ export class ConfluentSink implements Sink {
     this.connected = false;
   }
 }
+
+/** The producer settings every write depends on; bench/txn-cost.ts measures a write with them too. */
+export const WRITE_SETTINGS = {
+  'enable.idempotence': true,
+  acks: -1,
+  // Each write is awaited before the next: lingering would only add latency.
+  'linger.ms': 0,
+  // A delivery report for failed records only: the write flushes until none is left undelivered,
+  // and any report is a failure (exactly-once: commit_transaction also fails then). Per-record
+  // reports (a JS object built by the binding, a persistent handle and a callback each) were the
+  // largest part of the producer's cost on the Node thread.
+  'delivery.report.only.error': true,
+} as const;
 
 const ERR_FENCED = -144; // librdkafka ERR__FENCED: a newer epoch (restart or the broker's timeout abort)
 const ERR_PRODUCER_FENCED = 90;

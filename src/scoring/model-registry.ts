@@ -134,21 +134,31 @@ async function readSignature(modelDir: string): Promise<{ sig: string | null; fi
 }
 
 /**
- * Inode, size, mtime and ctime (ns) of manifest.json and `file`; null when one cannot be stat'ed. A
- * rewrite changes ctime even when a tool restores mtime and the size stays (rsync -t, cp -p).
+ * Inode, size, mtime and ctime (ns) of manifest.json and `file`, and the newest ctime (ms); null when
+ * one cannot be stat'ed. A rewrite changes ctime even when a tool restores mtime and the size stays
+ * (rsync -t, cp -p).
  */
-async function statKey(modelDir: string, file: string | undefined): Promise<string | null> {
+async function statKey(modelDir: string, file: string | undefined): Promise<{ key: string; changedMs: number } | null> {
   try {
     let key = '';
+    let changedMs = 0;
     for (const f of file === undefined ? [MANIFEST_FILE] : [MANIFEST_FILE, file]) {
       const st = await stat(path.join(modelDir, f), { bigint: true });
       key += `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs};`;
+      changedMs = Math.max(changedMs, Number(st.ctimeNs / 1_000_000n));
     }
-    return key;
+    return { key, changedMs };
   } catch {
     return null;
   }
 }
+
+/**
+ * A stat key is trusted only for files unchanged this long: file times advance in clock ticks (a few
+ * ms), so a second same-size write within the tick of the one just read would look unchanged
+ * (git's "racily clean" entries). Such files are read again at the next poll.
+ */
+const SETTLED_MS = 1000;
 
 export class ModelRegistry {
   private entry: Entry;
@@ -246,16 +256,18 @@ export class ModelRegistry {
 
   /**
    * signatureOf(), read and hashed only when a stat changed since the last read. The key is taken
-   * before the read and kept only when it held through it: a write during the read is seen next time.
+   * before the read and kept only when it held through it (a write during the read is seen next time)
+   * and the files had not changed within SETTLED_MS.
    */
   private async signature(): Promise<string | null> {
     const before = await statKey(this.modelDir, this.modelFile);
-    if (before !== null && before === this.seen?.key) return this.seen.sig;
+    if (before !== null && before.key === this.seen?.key) return this.seen.sig;
     this._hashes++;
     const { sig, file } = await readSignature(this.modelDir);
     this.modelFile = file;
     const after = await statKey(this.modelDir, file);
-    this.seen = before !== null && before === after ? { key: after, sig } : null;
+    const held = before !== null && after !== null && before.key === after.key;
+    this.seen = held && Date.now() - after.changedMs >= SETTLED_MS ? { key: after.key, sig } : null;
     return sig;
   }
 

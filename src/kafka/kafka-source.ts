@@ -8,10 +8,9 @@ import { feedProgressFromKafkajs } from '../monitoring/kafkajs-progress.js';
 import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import { type AlignOptions, PartitionAligner } from './partition-aligner.js';
-import { HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
+import { CLOSE_BOUND_MS, HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
 
 const log = logger('kafka-source');
-const CLOSE_BOUND_MS = 5000;
 
 export interface KafkaSourceOptions {
   topic: string;
@@ -268,7 +267,9 @@ export class KafkaSource implements Source {
       // Bounded: against a broker that does not answer, the disconnect waits out kafkajs' retries, and
       // run() settles only after it.
       if (!(await settledWithin(this.consumer.disconnect(), CLOSE_BOUND_MS))) {
-        log.warn('the consumer did not disconnect within 5 s (its broker does not answer); leaving it');
+        log.warn(
+          `the consumer did not disconnect within ${CLOSE_BOUND_MS / 1000} s (its broker does not answer); leaving it`,
+        );
       }
     } finally {
       this.ended?.(this.failure);

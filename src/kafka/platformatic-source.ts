@@ -13,10 +13,9 @@ import type { Position } from '../pipeline/sink.js';
 import type { RecordHandler, Source, SourceRecord } from '../pipeline/source.js';
 import type { KafkaSourceOptions } from './kafka-source.js';
 import type { PlatformaticGroupMetadata } from './platformatic-client.js';
-import { consumerStalled, HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
+import { CLOSE_BOUND_MS, consumerStalled, HeartbeatBound, loopStalledAfterMs, rejoinBoundMs } from './stall-watch.js';
 
 const log = logger('platformatic-source');
-const CLOSE_BOUND_MS = 5000;
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
@@ -413,7 +412,9 @@ export class PlatformaticSource implements Source {
         await this.consumer.close();
       })();
       if (!(await settledWithin(closing, CLOSE_BOUND_MS))) {
-        log.warn('the consumer did not close within 5 s (its broker does not answer); leaving it');
+        log.warn(
+          `the consumer did not close within ${CLOSE_BOUND_MS / 1000} s (its broker does not answer); leaving it`,
+        );
       }
     } catch (closeErr) {
       log.warn('consumer close failed', { err: closeErr });

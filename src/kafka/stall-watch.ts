@@ -75,6 +75,9 @@ export function rejoinStalled(
   return err;
 }
 
+/** How long a source's close waits on a broker that does not answer before it is left (settledWithin). */
+export const CLOSE_BOUND_MS = 5000;
+
 /**
  * The rejoin bound of a source with no revoke hook (kafkajs, platformatic): the member counts as in its
  * group while the group coordinator answers it (a heartbeat or a join). Both clients retried their

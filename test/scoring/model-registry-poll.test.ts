@@ -9,6 +9,7 @@ import { tempDir } from './helpers.js';
 
 /** Past the registry's SETTLED_MS: files older than it are trusted by their stat. */
 const settle = () => new Promise((r) => setTimeout(r, 1100));
+
 describe('ModelRegistry polling', () => {
   let dir: string;
   let cleanup: () => Promise<void>;

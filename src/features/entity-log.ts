@@ -28,7 +28,8 @@ const PAIRS = Array.from({ length: 36 * 36 }, (_, i) => DIGITS[Math.floor(i / 36
 
 /**
  * x.toString(36), two digits per step. Number#toString with a radix goes through V8's double-to-radix
- * conversion: two entries per record cost 1.4 µs of the scorer's thread that way, about 0.3 µs so.
+ * conversion: the two entries of a record took 1.2 µs of the scorer's thread that way, 0.33 µs so
+ * (bench/results/profile-encode-entry-2026-12-02.json).
  */
 export function base36(x: number): string {
   if (!Number.isSafeInteger(x)) return x.toString(36);

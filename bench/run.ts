@@ -624,7 +624,7 @@ function table(
   baseline: Record<string, unknown> | undefined,
 ): string {
   const lines = [
-    '| inference (one run()) | p50 µs | p99 µs |',
+    `| inference (one run(), ${inference[0]?.rows ?? ''} rows) | p50 µs | p99 µs |`,
     '|---|---:|---:|',
     ...inference.map((r) => `| batch ${r.batch} | ${r.p50_us} | ${r.p99_us} |`),
     '',

@@ -22,8 +22,8 @@ export interface InferenceResult {
 
 /**
  * The rows scored: the model directory's parity-sample.json (feature rows of real transactions, in
- * the manifest's order) repeated, when it has one; else seeded uniform values in 0–100. A tree walks
- * as deep as production only on real rows: uniform ones took the champion 2.3× less time per run.
+ * the manifest's order) repeated, when it has one; else seeded uniform values in 0–100. The rows
+ * matter: uniform ones took the champion 2.3× less time per run than real ones.
  */
 export function inferenceRows(
   modelDir: string,

@@ -22,20 +22,20 @@ export interface InferenceResult {
 
 /**
  * The rows scored: the model directory's parity-sample.json (feature rows of real transactions, in
- * the manifest's order) repeated, when it has one; else seeded uniform values in 0–100. The rows
- * matter: uniform ones took the champion 2.3× less time per run than real ones.
+ * the order of `features`, the loaded manifest's) repeated, when it has one; else seeded uniform
+ * values in 0–100. The rows matter: uniform ones took the champion 2.3× less time per run than real ones.
  */
 export function inferenceRows(
   modelDir: string,
+  features: readonly string[],
   n: number,
   columns: number,
 ): { x: Float32Array; kind: InferenceResult['rows'] } {
   const x = new Float32Array(n * columns);
   const sample = path.join(modelDir, 'parity-sample.json');
   if (existsSync(sample)) {
-    const manifest = JSON.parse(readFileSync(path.join(modelDir, 'manifest.json'), 'utf8')) as { features?: string[] };
     const parity = JSON.parse(readFileSync(sample, 'utf8')) as { features: string[]; rows: number[][] };
-    const same = parity.features.length === columns && parity.features.every((f, j) => manifest.features?.[j] === f);
+    const same = parity.features.length === columns && parity.features.every((f, j) => features[j] === f);
     if (same && parity.rows.length > 0) {
       for (let i = 0; i < n; i++) x.set(parity.rows[i % parity.rows.length], i * columns);
       return { x, kind: 'parity-sample' };
@@ -56,7 +56,7 @@ export async function benchInference(
 ): Promise<InferenceResult[]> {
   const maxBatch = Math.max(...batches);
   const scorer = await OnnxScorer.load(modelDir, { maxBatch });
-  const { x: input, kind } = inferenceRows(modelDir, maxBatch, N_FEATURES);
+  const { x: input, kind } = inferenceRows(modelDir, scorer.manifest.features, maxBatch, N_FEATURES);
   const out = new Float32Array(maxBatch);
   const results: InferenceResult[] = [];
   try {
